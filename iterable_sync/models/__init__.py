@@ -1,0 +1,56 @@
+"""Models: SQL files (Snowflake dialect) whose results the syncs send to Iterable."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from iterable_sync.settings import SYNC_SCHEMA
+
+MODELS_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model: its name, SQL and where its per-run snapshot is kept."""
+
+    name: str
+    sql: str
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    source_tables: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def snapshot_table(self) -> str:
+        return f"{SYNC_SCHEMA}.{self.name.upper()}"
+
+
+def _source_tables(sql: str) -> tuple[tuple[str, str], ...]:
+    """(schema, table) of every table the SQL reads, for lineage."""
+    tree = sqlglot.parse_one(sql, read="snowflake")
+    ctes = {cte.alias_or_name.upper() for cte in tree.find_all(exp.CTE)}
+    found = {
+        (table.db.upper(), table.name.upper())
+        for table in tree.find_all(exp.Table)
+        if table.name.upper() not in ctes
+    }
+    return tuple(sorted(found))
+
+
+def load_models(directory: Path = MODELS_DIR) -> dict[str, Model]:
+    """Every ``<name>.sql`` in the directory, described by ``models.yaml`` where it says so."""
+    described = yaml.safe_load((directory / "models.yaml").read_text()) or {}
+    models: dict[str, Model] = {}
+    for path in sorted(directory.glob("*.sql")):
+        sql = path.read_text()
+        info = described.get(path.stem, {})
+        models[path.stem] = Model(
+            name=path.stem,
+            sql=sql,
+            description=info.get("description", f"Model {path.stem}."),
+            owners=tuple(info.get("owners", [])),
+            source_tables=_source_tables(sql),
+        )
+    return models

@@ -1,0 +1,82 @@
+"""Model assets: each run snapshots a model's result into the warehouse.
+
+Checks, diffs and syncs downstream all read the snapshot, never the live model, so one run
+sees one consistent set of rows even while the source tables change underneath it.
+"""
+
+import time
+
+import dagster as dg
+
+from iterable_sync.metadata import column_schema, markdown_table
+from iterable_sync.models import Model
+from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.warehouse import Warehouse
+
+MODELS_GROUP = "models"
+SOURCES_GROUP = "warehouse_sources"
+
+
+def source_key(schema: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey([schema.lower(), table.lower()])
+
+
+def build_source_specs(models: dict[str, Model], kind: str) -> list[dg.AssetSpec]:
+    """Tables the models read that no model produces: shown in lineage, not materialized."""
+    produced = {(SYNC_SCHEMA, name.upper()) for name in models}
+    tables = {t for model in models.values() for t in model.source_tables if t not in produced}
+    return [
+        dg.AssetSpec(
+            key=source_key(schema, table),
+            group_name=SOURCES_GROUP,
+            kinds={kind},
+            description=f"{schema}.{table}: a warehouse table maintained outside this project.",
+            metadata={"dagster/table_name": f"{schema}.{table}"},
+        )
+        for schema, table in sorted(tables)
+    ]
+
+
+def _deps(model: Model, models: dict[str, Model]) -> list[dg.AssetKey]:
+    by_snapshot = {(SYNC_SCHEMA, name.upper()): name for name in models}
+    return [
+        dg.AssetKey(by_snapshot[t]) if t in by_snapshot else source_key(*t)
+        for t in model.source_tables
+    ]
+
+
+def build_model_asset(model: Model, models: dict[str, Model], kind: str) -> dg.AssetsDefinition:
+    schema, table = model.snapshot_table.split(".")
+
+    @dg.asset(
+        name=model.name,
+        group_name=MODELS_GROUP,
+        kinds={kind, "sql"},
+        owners=list(model.owners),
+        description=model.description,
+        deps=_deps(model, models),
+        metadata={
+            "sql": dg.MetadataValue.md(f"```sql\n{model.sql.strip()}\n```"),
+            "dagster/table_name": model.snapshot_table,
+        },
+    )
+    def _model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.session() as session:
+            session.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            started = time.perf_counter()
+            session.execute(f"CREATE OR REPLACE TABLE {model.snapshot_table} AS {model.sql}")
+            query_seconds = time.perf_counter() - started
+            rows = int(session.scalar(f"SELECT count(*) FROM {model.snapshot_table}"))
+            columns = session.columns(schema, table)
+            preview = session.query(f"SELECT * FROM {model.snapshot_table} LIMIT 10")
+        context.log.info(f"{model.name}: {rows} rows snapshotted in {query_seconds:.2f}s")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "dagster/column_schema": column_schema(columns),
+                "preview": dg.MetadataValue.md(markdown_table(preview)),
+                "query_seconds": round(query_seconds, 3),
+            }
+        )
+
+    return _model

@@ -1,0 +1,25 @@
+"""Resources, chosen from the environment when the definitions load.
+
+Switching from the embedded defaults to production is configuration, never a code change:
+``ITERABLE_SYNC_WAREHOUSE=snowflake`` plus the ``SNOWFLAKE_*`` variables, and
+``ITERABLE_BASE_URL`` plus ``ITERABLE_API_KEY``.
+"""
+
+from iterable_sync import settings
+from iterable_sync.iterable_resource import build_iterable
+from iterable_sync.warehouse import (
+    DuckDBWarehouse,
+    SnowflakeWarehouse,
+    Warehouse,
+    snowflake_resource_from_env,
+)
+
+
+def build_warehouse() -> Warehouse:
+    if settings.warehouse_kind() == "snowflake":
+        return SnowflakeWarehouse(snowflake=snowflake_resource_from_env())
+    return DuckDBWarehouse(path=str(settings.duckdb_path()))
+
+
+def build_resources() -> dict[str, object]:
+    return {"warehouse": build_warehouse(), "iterable": build_iterable()}

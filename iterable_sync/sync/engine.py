@@ -1,0 +1,250 @@
+"""Send a sync's diff to Iterable, batch by batch, and advance state for what it accepted.
+
+Python holds only the batches in flight: pages of the diff are read from the warehouse by
+sequence number, sent concurrently (the client paces every endpoint below its rate limit),
+and each batch's outcome is written back — state, row errors, API calls — in one
+transaction as soon as it returns, so a crash loses at most the batches in flight, and
+re-sending those is harmless.
+"""
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import pyarrow as pa
+
+from iterable_sync.sync import sql
+from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.outcomes import BatchOutcome, DiffRow, RowError, RunTally
+from iterable_sync.warehouse import WarehouseSession
+
+
+class Destination(Protocol):
+    """How one sync type turns diff rows into Iterable calls."""
+
+    batch_size: int
+
+    def send(self, rows: list[DiffRow]) -> BatchOutcome:
+        """Send added/changed rows; every row comes back in exactly one outcome list."""
+        ...
+
+    def remove(self, rows: list[DiffRow]) -> BatchOutcome:
+        """Act on rows that left the model (a no-op for types where leaving means nothing)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CallLogEntry:
+    called_at: datetime
+    method: str
+    endpoint: str
+    status: int | None
+    latency_ms: float
+    batch_size: int | None
+    success_count: int | None
+    fail_count: int | None
+    error_code: str | None
+    attempt: int
+
+
+class CallLog:
+    """Collects the client's per-attempt call records from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[CallLogEntry] = []
+
+    def record(self, entry: CallLogEntry) -> None:
+        with self._lock:
+            self._pending.append(entry)
+
+    def drain(self) -> list[CallLogEntry]:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        return pending
+
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SyncRun:
+    session: WarehouseSession
+    sync: SyncConfig
+    destination: Destination
+    call_log: CallLog
+    run_id: str
+    max_in_flight: int = 4
+    progress: Progress | None = None
+
+    def __post_init__(self) -> None:
+        self.tables = sql.SyncTables(self.sync.name)
+        self.tally = RunTally()
+
+    # ------------------------------------------------------------------ reading the diff
+
+    def _pages(self, changes: tuple[str, ...]) -> Iterator[list[DiffRow]]:
+        placeholders = ", ".join("?" for _ in changes)
+        last_seq = 0
+        while True:
+            rows = self.session.query(
+                f"SELECT * FROM {self.tables.diff} WHERE SEQ > ? AND CHANGE IN ({placeholders})"
+                f" ORDER BY SEQ LIMIT {int(self.destination.batch_size)}",
+                [last_seq, *changes],
+            )
+            if not rows:
+                return
+            page = [DiffRow.from_warehouse(row, json.loads) for row in rows]
+            last_seq = page[-1].seq
+            yield page
+
+    # ------------------------------------------------------------------ writing back
+
+    def _write_back(self, outcome: BatchOutcome, in_model: bool) -> None:
+        session = self.session
+        now = datetime.now(UTC).replace(tzinfo=None)
+        advanced = [(row, "synced") for row in outcome.accepted]
+        advanced += [(row, "not_found") for row in outcome.not_found]
+        errors = outcome.failed + outcome.quarantined
+        calls = self.call_log.drain()
+        session.execute("BEGIN TRANSACTION")
+        try:
+            if advanced:
+                session.execute(f"DELETE FROM {self.tables.staging}")
+                session.append(
+                    self.tables.staging,
+                    pa.table(
+                        {
+                            "PK": [row.pk for row, _ in advanced],
+                            "HASH": [row.hash for row, _ in advanced],
+                            "EMAIL": [row.email for row, _ in advanced],
+                            "USER_ID": [row.user_id for row, _ in advanced],
+                            "PAYLOAD": [row.payload_text for row, _ in advanced],
+                            "IN_MODEL": [in_model] * len(advanced),
+                            "OUTCOME": [o for _, o in advanced],
+                            "RUN_ID": [self.run_id] * len(advanced),
+                        }
+                    ),
+                )
+                session.execute(sql.advance_state_sql(self.sync))
+            if errors:
+                session.append(sql.ROW_ERRORS_TABLE, _row_errors_table(errors, self, now))
+            if calls:
+                session.append(sql.API_CALLS_TABLE, _calls_table(calls, self))
+            session.execute("COMMIT")
+        except BaseException:
+            session.execute("ROLLBACK")
+            raise
+        for entry in calls:
+            key = (f"{entry.method} {entry.endpoint}", str(entry.status or "error"))
+            self.tally.calls[key] += 1
+            self.tally.latencies_ms.append(entry.latency_ms)
+
+    # ------------------------------------------------------------------ the run
+
+    def _stream(
+        self, changes: tuple[str, ...], send: Callable[[list[DiffRow]], BatchOutcome], total: int
+    ) -> None:
+        in_model = "removed" not in changes
+        done = 0
+        with ThreadPoolExecutor(max_workers=self.max_in_flight) as pool:
+            in_flight: set[Future[BatchOutcome]] = set()
+            pages = self._pages(changes)
+            exhausted = False
+            while in_flight or not exhausted:
+                while not exhausted and len(in_flight) < self.max_in_flight:
+                    page = next(pages, None)
+                    if page is None:
+                        exhausted = True
+                        break
+                    in_flight.add(pool.submit(send, page))
+                if not in_flight:
+                    break
+                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    try:
+                        outcome = future.result()
+                    except BaseException:
+                        # Let the batches already in the air finish and record them, so what
+                        # Iterable accepted is not sent again; then stop.
+                        for other in in_flight:
+                            # The first failure is the one reported.
+                            with contextlib.suppress(BaseException):
+                                self._record(other.result(), in_model)
+                        self._write_calls_only()
+                        raise
+                    self._record(outcome, in_model)
+                    done += outcome.size
+                    if self.progress:
+                        self.progress(done, total)
+
+    def _record(self, outcome: BatchOutcome, in_model: bool) -> None:
+        self._write_back(outcome, in_model)
+        self.tally.add(outcome)
+
+    def _write_calls_only(self) -> None:
+        calls = self.call_log.drain()
+        if calls:
+            self.session.append(sql.API_CALLS_TABLE, _calls_table(calls, self))
+
+    def count_changes(self) -> dict[str, int]:
+        rows = self.session.query(
+            f"SELECT CHANGE, count(*) AS N FROM {self.tables.diff} GROUP BY CHANGE"
+        )
+        return {str(row["CHANGE"]): int(row["N"]) for row in rows}
+
+    def execute(self) -> RunTally:
+        started = time.perf_counter()
+        counts = self.count_changes()
+        self.tally.added = counts.get("added", 0)
+        self.tally.changed = counts.get("changed", 0)
+        self.tally.removed = counts.get("removed", 0)
+        self.session.execute(sql.staging_ddl(self.sync))
+        to_send = self.tally.added + self.tally.changed
+        self._stream(("added", "changed"), self.destination.send, to_send)
+        self._stream(("removed",), self.destination.remove, self.tally.removed)
+        self.tally.seconds = time.perf_counter() - started
+        return self.tally
+
+
+def _row_errors_table(
+    errors: list[tuple[DiffRow, RowError]], run: SyncRun, now: datetime
+) -> pa.Table:
+    return pa.table(
+        {
+            "RUN_ID": [run.run_id] * len(errors),
+            "SYNC": [run.sync.name] * len(errors),
+            "PK": [e.pk for _, e in errors],
+            "OPERATION": [e.operation for _, e in errors],
+            "CODE": [e.code for _, e in errors],
+            "FIELD": [e.field for _, e in errors],
+            "VALUE": [e.value for _, e in errors],
+            "MESSAGE": [e.message for _, e in errors],
+            "RECORDED_AT": [now] * len(errors),
+        }
+    )
+
+
+def _calls_table(calls: list[CallLogEntry], run: SyncRun) -> pa.Table:
+    return pa.table(
+        {
+            "RUN_ID": [run.run_id] * len(calls),
+            "SYNC": [run.sync.name] * len(calls),
+            "CALLED_AT": [c.called_at for c in calls],
+            "METHOD": [c.method for c in calls],
+            "ENDPOINT": [c.endpoint for c in calls],
+            "STATUS": pa.array([c.status for c in calls], pa.int32()),
+            "LATENCY_MS": [c.latency_ms for c in calls],
+            "BATCH_SIZE": pa.array([c.batch_size for c in calls], pa.int32()),
+            "SUCCESS_COUNT": pa.array([c.success_count for c in calls], pa.int32()),
+            "FAIL_COUNT": pa.array([c.fail_count for c in calls], pa.int32()),
+            "ERROR_CODE": pa.array([c.error_code for c in calls], pa.string()),
+            "ATTEMPT": pa.array([c.attempt for c in calls], pa.int32()),
+        }
+    )

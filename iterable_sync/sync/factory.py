@@ -1,0 +1,335 @@
+"""Build a sync's assets, job and schedule from its syncs.yaml entry — never copied Python.
+
+model ──► <sync>_diff (warehouse: records, hash, diff vs state) ──► iterable/<sync> (send)
+"""
+
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+import pyarrow as pa
+from pydantic import Field
+
+from iterable_sync.iterable import CallRecord
+from iterable_sync.iterable_resource import IterableResource
+from iterable_sync.metadata import markdown_table
+from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync import sql
+from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun
+from iterable_sync.sync.outcomes import RunTally
+from iterable_sync.sync.users import UsersDestination
+from iterable_sync.warehouse import Warehouse, WarehouseSession
+
+PREVIEW_ROWS = 10
+SYNC_TAG = "iterable_sync/sync"
+
+
+class DiffConfig(dg.Config):
+    full_resync: bool = Field(
+        default=False,
+        description="Ignore state and resend every row (after a data loss on Iterable's side).",
+    )
+
+
+class SendConfig(dg.Config):
+    dry_run: bool = Field(
+        default=False,
+        description="Show what would be sent, without calling Iterable or advancing state.",
+    )
+
+
+def diff_key(sync: SyncConfig) -> dg.AssetKey:
+    return dg.AssetKey(f"{sync.name}_diff")
+
+
+def sync_key(sync: SyncConfig) -> dg.AssetKey:
+    return dg.AssetKey(["iterable", sync.name])
+
+
+def snapshot_table(sync: SyncConfig) -> str:
+    return f"{SYNC_SCHEMA}.{sync.model.upper()}"
+
+
+def _column_types(session: WarehouseSession, sync: SyncConfig) -> dict[str, str]:
+    columns = session.columns(SYNC_SCHEMA, sync.model.upper())
+    if not columns:
+        raise RuntimeError(
+            f"sync {sync.name!r}: the snapshot {snapshot_table(sync)} does not exist; "
+            f"materialize the model {sync.model!r} first"
+        )
+    return {name.upper(): type_ for name, type_ in columns}
+
+
+def build_records_and_diff(
+    session: WarehouseSession, sync: SyncConfig, project_type: str, full_resync: bool
+) -> dict[str, int]:
+    """Records, state and diff tables for this run; returns the counts by kind."""
+    types = _column_types(session, sync)
+    session.execute(sql.records_sql(sync, snapshot_table(sync), types, project_type))
+    session.execute(sql.state_ddl(sync))
+    session.execute(sql.diff_sql(sync, full_resync=full_resync))
+    tables = sql.SyncTables(sync.name)
+    counts = {"added": 0, "changed": 0, "removed": 0}
+    for row in session.query(f"SELECT CHANGE, count(*) AS N FROM {tables.diff} GROUP BY CHANGE"):
+        counts[str(row["CHANGE"])] = int(row["N"])
+    summary = session.query(
+        f"SELECT count(*) AS RECORDS,"
+        f" count_if(INVALID_REASON IS NOT NULL) AS INVALID,"
+        f" count_if(COPIES > 1) AS DUPLICATE_KEYS,"
+        f" coalesce(sum(COPIES), 0) AS MODEL_ROWS"
+        f" FROM {tables.records}"
+    )[0]
+    counts["records"] = int(summary["RECORDS"])
+    counts["invalid"] = int(summary["INVALID"])
+    counts["duplicate_keys"] = int(summary["DUPLICATE_KEYS"])
+    counts["model_rows"] = int(summary["MODEL_ROWS"])
+    counts["unchanged"] = (
+        counts["records"] - counts["invalid"] - counts["added"] - counts["changed"]
+    )
+    return counts
+
+
+def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
+    rows = session.query(
+        f"SELECT CHANGE, PK, EMAIL, USER_ID, PAYLOAD FROM {sql.SyncTables(sync.name).diff}"
+        f" ORDER BY SEQ LIMIT {PREVIEW_ROWS}"
+    )
+    return markdown_table(rows, ["CHANGE", "PK", "EMAIL", "USER_ID", "PAYLOAD"])
+
+
+def build_diff_asset(sync: SyncConfig, kind: str, project_type: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=diff_key(sync),
+        group_name=sync.name,
+        kinds={kind, "sql"},
+        deps=[dg.AssetKey(sync.model)],
+        description=(
+            f"{sync.label}: each record of {sync.model} hashed in the warehouse and compared "
+            "with what Iterable last accepted → added, changed and removed rows."
+        ),
+        metadata={"dagster/table_name": sql.SyncTables(sync.name).diff},
+    )
+    def _diff(
+        context: dg.AssetExecutionContext, config: DiffConfig, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
+        with warehouse.session() as session:
+            counts = build_records_and_diff(session, sync, project_type, config.full_resync)
+            preview = diff_preview(session, sync)
+        context.log.info(f"{sync.name}: {counts}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": counts["added"] + counts["changed"] + counts["removed"],
+                **{k: v for k, v in counts.items()},
+                "full_resync": config.full_resync,
+                "preview": dg.MetadataValue.md(preview),
+            }
+        )
+
+    return _diff
+
+
+def _call_entry(record: CallRecord) -> CallLogEntry:
+    return CallLogEntry(
+        called_at=datetime.now(UTC).replace(tzinfo=None),
+        method=record.method,
+        endpoint=record.endpoint,
+        status=record.status,
+        latency_ms=record.latency_ms,
+        batch_size=record.batch_size,
+        success_count=record.success_count,
+        fail_count=record.fail_count,
+        error_code=record.error_code,
+        attempt=record.attempt,
+    )
+
+
+def quarantine_invalid_records(session: WarehouseSession, sync: SyncConfig, run_id: str) -> int:
+    """Rows the warehouse already knows cannot be sent go to ROW_ERRORS in one statement."""
+    tables = sql.SyncTables(sync.name)
+    session.execute(
+        f"""
+INSERT INTO {sql.ROW_ERRORS_TABLE}
+  (RUN_ID, SYNC, PK, OPERATION, CODE, FIELD, VALUE, MESSAGE, RECORDED_AT)
+SELECT ?, ?, PK, 'validate', INVALID_REASON, INVALID_FIELD, INVALID_VALUE,
+  CASE WHEN INVALID_FIELD IS NOT NULL
+    THEN 'value of ' || INVALID_FIELD || ' cannot be sent as its Iterable type'
+    ELSE INVALID_REASON END,
+  CURRENT_TIMESTAMP()::TIMESTAMP_NTZ
+FROM {tables.records} WHERE INVALID_REASON IS NOT NULL""",
+        [run_id, sync.name],
+    )
+    return int(
+        session.scalar(f"SELECT count(*) FROM {tables.records} WHERE INVALID_REASON IS NOT NULL")
+    )
+
+
+def _record_run(
+    session: WarehouseSession,
+    sync: SyncConfig,
+    run_id: str,
+    started: datetime,
+    tally: RunTally,
+    dry_run: bool,
+) -> None:
+    session.append(
+        sql.RUNS_TABLE,
+        pa.table(
+            {
+                "RUN_ID": [run_id],
+                "SYNC": [sync.name],
+                "STARTED_AT": [started],
+                "FINISHED_AT": [datetime.now(UTC).replace(tzinfo=None)],
+                "DRY_RUN": [dry_run],
+                "FULL_RESYNC": [False],
+                "QUERIED": [tally.queried],
+                "ADDED": [tally.added],
+                "CHANGED": [tally.changed],
+                "REMOVED": [tally.removed],
+                "SENT": [tally.sent],
+                "ACCEPTED": [tally.accepted],
+                "NOT_FOUND": [tally.not_found],
+                "FAILED": [tally.failed],
+                "QUARANTINED": [tally.quarantined + tally.invalid_in_model],
+                "API_CALLS": [tally.api_calls],
+                "SECONDS": [tally.seconds],
+            }
+        ),
+    )
+
+
+def tally_metadata(tally: RunTally) -> dict[str, object]:
+    calls = {f"{endpoint} → {status}": n for (endpoint, status), n in sorted(tally.calls.items())}
+    rate = tally.sent / tally.seconds if tally.seconds > 0 else 0.0
+    return {
+        "added": tally.added,
+        "changed": tally.changed,
+        "removed": tally.removed,
+        "sent": tally.sent,
+        "accepted": tally.accepted,
+        "not_found": tally.not_found,
+        "failed": tally.failed,
+        "quarantined": tally.quarantined + tally.invalid_in_model,
+        "lookups": tally.lookups,
+        "api_calls": tally.api_calls,
+        "write_calls": tally.write_calls,
+        "latency_p50_ms": round(tally.latency_percentile(50), 1),
+        "latency_p95_ms": round(tally.latency_percentile(95), 1),
+        "records_per_second": round(rate, 1),
+        "seconds": round(tally.seconds, 2),
+        "calls_by_endpoint": dg.MetadataValue.json(calls),
+        "row_errors": dg.MetadataValue.md(
+            markdown_table(
+                [{"reason": r, "rows": n} for r, n in tally.errors_by_reason.most_common()]
+            )
+        ),
+    }
+
+
+def build_sync_asset(sync: SyncConfig, project_type: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=sync_key(sync),
+        group_name=sync.name,
+        kinds={"iterable", "python"},
+        deps=[diff_key(sync)],
+        owners=["team:marketing-ops"],
+        description=(
+            f"{sync.label}: sends {sync.name}_diff to Iterable ({sync.type.value}, "
+            f"{sync.mode.value} mode, matched by {sync.match.value}); state advances only for "
+            "rows Iterable accepted."
+        ),
+        tags={SYNC_TAG: sync.name},
+    )
+    def _send(
+        context: dg.AssetExecutionContext,
+        config: SendConfig,
+        warehouse: Warehouse,
+        iterable: IterableResource,
+    ) -> dg.MaterializeResult:
+        started = datetime.now(UTC).replace(tzinfo=None)
+        run_id = context.run.run_id
+        with warehouse.session() as session:
+            for ddl in sql.WRITE_BACK_DDL:
+                session.execute(ddl)
+            if config.dry_run:
+                tally = RunTally()
+                counts = {
+                    str(r["CHANGE"]): int(r["N"])
+                    for r in session.query(
+                        f"SELECT CHANGE, count(*) AS N FROM {sql.SyncTables(sync.name).diff}"
+                        " GROUP BY CHANGE"
+                    )
+                }
+                tally.added, tally.changed = counts.get("added", 0), counts.get("changed", 0)
+                tally.removed = counts.get("removed", 0)
+                return dg.MaterializeResult(
+                    metadata={
+                        "dry_run": True,
+                        **tally_metadata(tally),
+                        "would_send": dg.MetadataValue.md(diff_preview(session, sync)),
+                    }
+                )
+            tally = send_diff(session, sync, iterable, project_type, run_id, context.log)
+            _record_run(session, sync, run_id, started, tally, dry_run=False)
+        context.log.info(
+            f"{sync.name}: sent {tally.sent}, accepted {tally.accepted}, not found "
+            f"{tally.not_found}, failed {tally.failed}, quarantined "
+            f"{tally.quarantined + tally.invalid_in_model}, {tally.api_calls} API calls"
+        )
+        return dg.MaterializeResult(metadata={"dry_run": False, **tally_metadata(tally)})
+
+    return _send
+
+
+def send_diff(
+    session: WarehouseSession,
+    sync: SyncConfig,
+    iterable: IterableResource,
+    project_type: str,
+    run_id: str,
+    log: object,
+) -> RunTally:
+    call_log = CallLog()
+    with iterable.client(on_call=lambda record: call_log.record(_call_entry(record))) as client:
+        destination = UsersDestination(client=client, sync=sync, project_type=project_type)
+        last_logged = [time.monotonic()]
+
+        def progress(done: int, total: int) -> None:
+            if time.monotonic() - last_logged[0] > 5 or done == total:
+                last_logged[0] = time.monotonic()
+                getattr(log, "info", print)(f"{sync.name}: {done}/{total} rows sent")
+
+        run = SyncRun(
+            session=session,
+            sync=sync,
+            destination=destination,
+            call_log=call_log,
+            run_id=run_id,
+            max_in_flight=iterable.max_in_flight,
+            progress=progress,
+        )
+        tally = run.execute()
+    tally.invalid_in_model = quarantine_invalid_records(session, sync, run_id)
+    return tally
+
+
+def build_sync_job(sync: SyncConfig) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        f"{sync.name}_job",
+        selection=dg.AssetSelection.assets(sync_key(sync)).upstream(),
+        description=f"{sync.label}: snapshot {sync.model}, check, diff and send.",
+        tags={SYNC_TAG: sync.name},
+    )
+
+
+def build_sync_schedule(
+    sync: SyncConfig, job: dg.UnresolvedAssetJobDefinition
+) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name=f"{sync.name}_schedule",
+        job=job,
+        cron_schedule=sync.schedule,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"{sync.label}: {sync.schedule} (UTC)",
+    )

@@ -1,0 +1,119 @@
+"""What happened to the rows of one batch, and the run's tally."""
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+#: State outcomes. Only these advance a record's state; a failed row keeps its old state and
+#: is sent again next run.
+SYNCED = "synced"
+NOT_FOUND = "not_found"  # update mode: Iterable has no such user, so nothing was written
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One row of ``<sync>__DIFF`` as the sender sees it."""
+
+    seq: int
+    pk: str
+    email: str | None
+    user_id: str | None
+    payload: dict[str, Any]
+    payload_text: str
+    hash: str
+    change: str
+    previous_outcome: str | None
+    previous_email: str | None
+
+    @classmethod
+    def from_warehouse(cls, row: dict[str, Any], parse: Any) -> "DiffRow":
+        text = row["PAYLOAD"] or "{}"
+        return cls(
+            seq=int(row["SEQ"]),
+            pk=str(row["PK"]),
+            email=row["EMAIL"],
+            user_id=row["USER_ID"],
+            payload=parse(text),
+            payload_text=text,
+            hash=row["HASH"],
+            change=row["CHANGE"],
+            previous_outcome=row["PREVIOUS_OUTCOME"],
+            previous_email=row["PREVIOUS_EMAIL"],
+        )
+
+
+@dataclass(frozen=True)
+class RowError:
+    pk: str
+    operation: str
+    code: str
+    message: str
+    field: str | None = None
+    value: str | None = None
+
+
+@dataclass
+class BatchOutcome:
+    """Rows of a batch by fate. Every row of the batch lands in exactly one list."""
+
+    accepted: list[DiffRow] = field(default_factory=list)
+    not_found: list[DiffRow] = field(default_factory=list)
+    failed: list[tuple[DiffRow, RowError]] = field(default_factory=list)
+    quarantined: list[tuple[DiffRow, RowError]] = field(default_factory=list)
+    lookups: int = 0
+
+    def extend(self, other: "BatchOutcome") -> None:
+        self.accepted += other.accepted
+        self.not_found += other.not_found
+        self.failed += other.failed
+        self.quarantined += other.quarantined
+        self.lookups += other.lookups
+
+    @property
+    def size(self) -> int:
+        return len(self.accepted) + len(self.not_found) + len(self.failed) + len(self.quarantined)
+
+
+@dataclass
+class RunTally:
+    queried: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    sent: int = 0
+    accepted: int = 0
+    not_found: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    invalid_in_model: int = 0
+    lookups: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    errors_by_reason: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: BatchOutcome) -> None:
+        self.batches += 1
+        self.sent += outcome.size - len(outcome.quarantined)
+        self.accepted += len(outcome.accepted)
+        self.not_found += len(outcome.not_found)
+        self.failed += len(outcome.failed)
+        self.quarantined += len(outcome.quarantined)
+        self.lookups += outcome.lookups
+        for _, error in outcome.failed + outcome.quarantined:
+            self.errors_by_reason[error.code] += 1
+
+    @property
+    def api_calls(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def write_calls(self) -> int:
+        return sum(n for (endpoint, _), n in self.calls.items() if not endpoint.startswith("GET "))
+
+    def latency_percentile(self, pct: int) -> float:
+        if len(self.latencies_ms) < 2:
+            return self.latencies_ms[0] if self.latencies_ms else 0.0
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[pct - 1]

@@ -1,0 +1,208 @@
+"""The users sync type: diff rows → `users/bulkUpdate`, touching existing users only in
+update mode, and isolating the rows Iterable rejects so their batch-mates still go through.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from iterable_sync.iterable import (
+    BadRequestError,
+    BulkUpdateResult,
+    FieldTypeMismatchError,
+    IterableClient,
+    UserUpdate,
+)
+from iterable_sync.sync.config import Match, Mode, SyncConfig
+from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow, RowError
+
+BULK_LIMIT = 1_000
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+@dataclass
+class UsersDestination:
+    client: IterableClient
+    sync: SyncConfig
+    project_type: str
+    batch_size: int = BULK_LIMIT
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def prefer_user_id(self) -> bool:
+        """Update mode, matched by userId, in an email-based project: Iterable's own way to
+        update existing users only, with no lookups (preferUserId never creates)."""
+        return (
+            self.sync.mode is Mode.UPDATE
+            and self.sync.match is Match.USER_ID
+            and self.project_type == "email"
+        )
+
+    def _identity(self, row: DiffRow) -> dict[str, Any]:
+        if self.prefer_user_id:
+            return {"user_id": row.user_id, "prefer_user_id": True}
+        if self.sync.match is Match.EMAIL:
+            ident: dict[str, Any] = {"email": row.email}
+            # In an email-based project email wins; a userId rides along as a field.
+            if row.user_id is not None and self.project_type != "userId":
+                ident["user_id"] = row.user_id
+            return ident
+        ident = {"user_id": row.user_id}
+        if row.email is not None and (
+            self.sync.mode is Mode.UPSERT or self.project_type != "email"
+        ):
+            ident["email"] = row.email
+        return ident
+
+    def _key(self, row: DiffRow) -> str | None:
+        """The identifier Iterable's per-user failure lists will name this row by."""
+        if self.prefer_user_id or self.sync.match is Match.USER_ID:
+            if self.project_type == "email" and not self.prefer_user_id and row.email:
+                return row.email
+            return row.user_id
+        return row.email
+
+    def _needs_lookup(self, row: DiffRow) -> bool:
+        """Update mode must not create users; a row known to exist needs no lookup."""
+        return (
+            self.sync.mode is Mode.UPDATE
+            and not self.prefer_user_id
+            and row.previous_outcome != SYNCED
+        )
+
+    def _exists(self, row: DiffRow) -> bool:
+        if self.sync.match is Match.EMAIL:
+            return self.client.users.get_by_email(row.email or "") is not None
+        return self.client.users.get_by_user_id(row.user_id or "") is not None
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, rows: list[DiffRow]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        to_send: list[DiffRow] = []
+        for row in rows:
+            if self._needs_lookup(row):
+                outcome.lookups += 1
+                if not self._exists(row):
+                    outcome.not_found.append(row)
+                    continue
+            to_send.append(row)
+        if to_send:
+            outcome.extend(self._bulk_update(to_send))
+        return outcome
+
+    def remove(self, rows: list[DiffRow]) -> BatchOutcome:
+        # A contact leaving the model keeps its Iterable profile: nothing to call.
+        return BatchOutcome(accepted=list(rows))
+
+    def _bulk_update(self, rows: list[DiffRow]) -> BatchOutcome:
+        updates = [UserUpdate(data_fields=row.payload, **self._identity(row)) for row in rows]
+        try:
+            result = self.client.users.bulk_update(updates)
+        except FieldTypeMismatchError as exc:
+            return self._isolate_type_mismatch(rows, exc)
+        except BadRequestError as exc:
+            return self._bisect(rows, exc, self._bulk_update)
+        return self._per_user(rows, result)
+
+    def _per_user(self, rows: list[DiffRow], result: BulkUpdateResult) -> BatchOutcome:
+        failed = result.failed_updates
+        reasons: dict[str, tuple[str, str]] = {}
+        for code, message, names in [
+            ("invalidEmail", "Iterable rejected the email", failed.invalid_emails),
+            ("invalidUserId", "Iterable rejected the userId", failed.invalid_user_ids),
+            ("invalidData", "Iterable rejected the user's data", failed.invalid_data_emails),
+            ("invalidData", "Iterable rejected the user's data", failed.invalid_data_user_ids),
+            ("conflict", "email or userId belongs to another user", failed.conflict_emails),
+            ("conflict", "email or userId belongs to another user", failed.conflict_user_ids),
+            ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_emails),
+            ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_user_ids),
+            ("invalidEmail", "Iterable rejected the email", result.invalid_emails),
+            ("invalidUserId", "Iterable rejected the userId", result.invalid_user_ids),
+        ]:
+            for name in names:
+                reasons.setdefault(name, (code, message))
+        not_found = set(failed.not_found_emails) | set(failed.not_found_user_ids)
+        outcome = BatchOutcome()
+        for row in rows:
+            key = self._key(row)
+            if key in not_found:
+                outcome.not_found.append(row)
+            elif key in reasons:
+                code, message = reasons[key]
+                outcome.failed.append(
+                    (row, RowError(row.pk, "users/bulkUpdate", code, f"{message}: {key}"))
+                )
+            else:
+                outcome.accepted.append(row)
+        return outcome
+
+    # ------------------------------------------------------------------ isolation
+
+    def _isolate_type_mismatch(
+        self, rows: list[DiffRow], exc: FieldTypeMismatchError
+    ) -> BatchOutcome:
+        """Quarantine the rows holding the values Iterable named, resend the rest."""
+        offenders: dict[int, RowError] = {}
+        for field, detail in exc.validation_errors.items():
+            values = detail.offending_values
+            bad = values[-1] if values else None
+            for index, row in enumerate(rows):
+                if index in offenders or field not in row.payload:
+                    continue
+                if values and row.payload[field] == bad:
+                    offenders[index] = RowError(
+                        row.pk,
+                        "users/bulkUpdate",
+                        "RequestFieldsTypesMismatched",
+                        f"field {field!r} is of type {detail.expected_type!r} in Iterable; "
+                        f"value {_text(bad)!r} is {'/'.join(detail.incoming_types) or 'not'}",
+                        field=field,
+                        value=_text(row.payload[field]),
+                    )
+        if not offenders or (len(offenders) == len(rows) and len(rows) > 1):
+            return self._bisect(rows, exc, self._bulk_update)
+        outcome = BatchOutcome(quarantined=[(rows[i], e) for i, e in offenders.items()])
+        rest = [row for i, row in enumerate(rows) if i not in offenders]
+        if rest:
+            outcome.extend(self._bulk_update(rest))
+        return outcome
+
+    def _bisect(
+        self,
+        rows: list[DiffRow],
+        exc: BadRequestError,
+        send: Callable[[list[DiffRow]], BatchOutcome],
+    ) -> BatchOutcome:
+        """Split a rejected batch until the rejection is pinned to single rows."""
+        if len(rows) == 1:
+            row = rows[0]
+            field = None
+            value = None
+            if isinstance(exc, FieldTypeMismatchError) and exc.validation_errors:
+                field = next(iter(exc.validation_errors))
+                value = _text(row.payload.get(field))
+            return BatchOutcome(
+                quarantined=[
+                    (
+                        row,
+                        RowError(
+                            row.pk,
+                            "users/bulkUpdate",
+                            exc.code or str(exc.status),
+                            exc.msg[:500],
+                            field=field,
+                            value=value,
+                        ),
+                    )
+                ]
+            )
+        middle = len(rows) // 2
+        outcome = send(rows[:middle])
+        outcome.extend(send(rows[middle:]))
+        return outcome

@@ -1,0 +1,304 @@
+"""The warehouse resource: one interface, two backends (DuckDB file or Snowflake).
+
+All SQL in this project is written in Snowflake's dialect — production runs on Snowflake —
+and translated with sqlglot when the embedded DuckDB warehouse runs it. Results come back in
+bounded batches: no code path pulls a whole table into Python.
+"""
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import sqlglot
+from dagster_snowflake import SnowflakeResource
+from pydantic import Field
+
+Params = Sequence[Any] | None
+
+#: How many rows a batch read hands to Python at once, unless a caller asks otherwise.
+DEFAULT_BATCH_ROWS = 10_000
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str, dialect: str) -> str:
+    """Snowflake SQL → the target dialect (identity for Snowflake)."""
+    if dialect == "snowflake":
+        return sql
+    statements = sqlglot.transpile(sql, read="snowflake", write=dialect)
+    return ";\n".join(statements)
+
+
+class WarehouseSession(ABC):
+    """An open connection. SQL given to it is Snowflake dialect unless the method says not."""
+
+    dialect: str
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        self.execute_native(translate(sql, self.dialect), params)
+
+    def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """Run a query whose result is known to be small (counts, samples, previews)."""
+        rows: list[dict[str, Any]] = []
+        for batch in self.iter_batches(sql, params=params):
+            rows.extend(batch)
+        return rows
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        rows = self.query(sql, params)
+        return next(iter(rows[0].values())) if rows else None
+
+    @abstractmethod
+    def execute_native(self, sql: str, params: Params = None) -> None:
+        """Run SQL already written in this backend's dialect."""
+
+    @abstractmethod
+    def iter_arrow(
+        self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a query's result as Arrow record batches of at most ``batch_rows`` rows."""
+
+    def iter_batches(
+        self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Stream a query's result as lists of row dicts (column names upper-cased)."""
+        for batch in self.iter_arrow(sql, params, batch_rows):
+            names = [name.upper() for name in batch.schema.names]
+            columns = [column.to_pylist() for column in batch.columns]
+            yield [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+    @abstractmethod
+    def append(self, table: str, data: pa.Table) -> None:
+        """Append an Arrow table to an existing table (columns matched by name)."""
+
+    @abstractmethod
+    def table_exists(self, schema: str, table: str) -> bool: ...
+
+    @abstractmethod
+    def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        """(name, type) of each column, in order."""
+
+
+class Warehouse(dg.ConfigurableResource, ABC):
+    """Where models run and where sync state, ledgers and write-back tables live."""
+
+    @property
+    @abstractmethod
+    def dialect(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def kind(self) -> str:
+        """The Dagster ``kinds`` tag of assets computed in this warehouse."""
+
+    @abstractmethod
+    def session(self) -> AbstractContextManager[WarehouseSession]:
+        """Open a connection for a unit of work; it is closed when the block ends."""
+
+
+# --------------------------------------------------------------------------- DuckDB
+
+
+class _DuckDBSession(WarehouseSession):
+    dialect = "duckdb"
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+
+    def execute_native(self, sql: str, params: Params = None) -> None:
+        self.conn.execute(sql, list(params) if params is not None else None)
+
+    def iter_arrow(
+        self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        native = translate(sql, self.dialect)
+        # A cursor of its own, so a caller may write through the session while it streams.
+        cursor = self.conn.cursor()
+        try:
+            # The relation API streams; a DB-API result would copy every row first.
+            relation = cursor.sql(native, params=list(params) if params is not None else None)
+            if relation is None:  # a statement with no result set
+                return
+            yield from relation.to_arrow_reader(batch_rows)
+        finally:
+            cursor.close()
+
+    def append(self, table: str, data: pa.Table) -> None:
+        if data.num_rows == 0:
+            return
+        names = ", ".join(f'"{name}"' for name in data.schema.names)
+        self.conn.register("_iterable_sync_append", data)
+        try:
+            self.conn.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM _iterable_sync_append"
+            )
+        finally:
+            self.conn.unregister("_iterable_sync_append")
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        row = self.conn.execute(
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE upper(table_schema) = upper(?) AND upper(table_name) = upper(?)",
+            [schema, table],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        return [
+            (str(name), str(type_))
+            for name, type_ in self.conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE upper(table_schema) = upper(?) AND upper(table_name) = upper(?)"
+                " ORDER BY ordinal_position",
+                [schema, table],
+            ).fetchall()
+        ]
+
+
+class DuckDBWarehouse(Warehouse):
+    """The embedded warehouse: a DuckDB file under ITERABLE_SYNC_HOME."""
+
+    path: str = Field(description="Path of the DuckDB database file.")
+    memory_limit: str = Field(
+        default="1GB", description="DuckDB's memory limit; it spills to disk past it."
+    )
+    threads: int | None = Field(default=None, description="DuckDB threads (default: cores).")
+    lock_timeout_s: float = Field(
+        default=120.0,
+        description="How long to wait for another process (another run) to release the file.",
+    )
+
+    @property
+    def dialect(self) -> str:
+        return "duckdb"
+
+    @property
+    def kind(self) -> str:
+        return "duckdb"
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        # DuckDB lets one process hold a file for writing; a second run waits for it
+        # rather than failing at once, and says what it waited on if it gives up.
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(self.path)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    @contextmanager
+    def session(self) -> Iterator[WarehouseSession]:
+        conn = self._connect()
+        try:
+            conn.execute("SET TimeZone = 'UTC'")
+            conn.execute(f"SET memory_limit = '{self.memory_limit}'")
+            # Insertion order is irrelevant to every query here; dropping it saves memory.
+            conn.execute("SET preserve_insertion_order = false")
+            if self.threads:
+                conn.execute(f"SET threads = {int(self.threads)}")
+            yield _DuckDBSession(conn)
+        finally:
+            conn.close()
+
+
+# ------------------------------------------------------------------------ Snowflake
+
+
+class _SnowflakeSession(WarehouseSession):
+    dialect = "snowflake"
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute_native(self, sql: str, params: Params = None) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.execute(sql, tuple(params) if params is not None else None)
+
+    def iter_arrow(
+        self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(sql, tuple(params) if params is not None else None)
+            names = [column[0].upper() for column in cursor.description or []]
+            while True:
+                rows = cursor.fetchmany(batch_rows)
+                if not rows:
+                    break
+                yield pa.RecordBatch.from_pylist(
+                    [dict(zip(names, row, strict=True)) for row in rows]
+                )
+        finally:
+            cursor.close()
+
+    def append(self, table: str, data: pa.Table) -> None:
+        if data.num_rows == 0:
+            return
+        names = data.schema.names
+        placeholders = ", ".join("?" for _ in names)
+        columns = ", ".join(names)
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+                [tuple(row[name] for name in names) for row in data.to_pylist()],
+            )
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "SELECT count(*) AS N FROM information_schema.tables"
+            " WHERE upper(table_schema) = upper(?) AND upper(table_name) = upper(?)",
+            [schema, table],
+        )
+        return bool(rows and rows[0]["N"])
+
+    def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        rows = self.query(
+            "SELECT column_name AS NAME, data_type AS TYPE FROM information_schema.columns"
+            " WHERE upper(table_schema) = upper(?) AND upper(table_name) = upper(?)"
+            " ORDER BY ordinal_position",
+            [schema, table],
+        )
+        return [(str(row["NAME"]), str(row["TYPE"])) for row in rows]
+
+
+class SnowflakeWarehouse(Warehouse):
+    """Production: Snowflake through dagster-snowflake's SnowflakeResource."""
+
+    snowflake: dg.ResourceDependency[SnowflakeResource]
+
+    @property
+    def dialect(self) -> str:
+        return "snowflake"
+
+    @property
+    def kind(self) -> str:
+        return "snowflake"
+
+    @contextmanager
+    def session(self) -> Iterator[WarehouseSession]:
+        with self.snowflake.get_connection() as conn:
+            yield _SnowflakeSession(conn)
+
+
+def snowflake_resource_from_env() -> SnowflakeResource:
+    """SnowflakeResource whose credentials are read from the environment at run time."""
+    return SnowflakeResource(
+        account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
+        user=dg.EnvVar("SNOWFLAKE_USER"),
+        password=dg.EnvVar("SNOWFLAKE_PASSWORD"),
+        warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
+        database=dg.EnvVar("SNOWFLAKE_DATABASE"),
+        role=dg.EnvVar("SNOWFLAKE_ROLE"),
+        # `?` placeholders, the same as DuckDB's, so one SQL text serves both.
+        paramstyle="qmark",
+        timezone="UTC",
+    )

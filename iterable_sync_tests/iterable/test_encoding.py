@@ -1,0 +1,62 @@
+"""Values plain JSON lacks are sent the way Iterable's type inference expects."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from iterable_sync.iterable import IterableClient, PayloadError, UserUpdate
+from iterable_sync.iterable._encoding import dumps
+
+from .conftest import FakeIterable
+
+
+def _sent(value: object) -> object:
+    return json.loads(dumps({"v": value}))["v"]
+
+
+def test_aware_datetime_becomes_iterables_own_utc_date_format() -> None:
+    oslo = timezone(timedelta(hours=2))
+
+    assert _sent(datetime(2023, 4, 19, 14, 15, 30, tzinfo=oslo)) == "2023-04-19 12:15:30 +00:00"
+
+
+def test_naive_datetime_becomes_a_date_string_iterable_reads_as_a_date() -> None:
+    assert _sent(datetime(2023, 4, 19, 12, 15, 30)) == "2023-04-19 12:15:30"
+
+
+def test_date_becomes_yyyy_mm_dd() -> None:
+    assert _sent(date(2023, 4, 19)) == "2023-04-19"
+
+
+def test_decimal_becomes_a_json_number_not_a_string() -> None:
+    assert _sent(Decimal("12.50")) == 12.5
+    assert _sent(Decimal("3")) == 3
+    assert isinstance(_sent(Decimal("3")), int)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), Decimal("NaN")])
+def test_non_finite_numbers_are_refused_before_sending(value: object) -> None:
+    with pytest.raises(PayloadError):
+        dumps({"v": value})
+
+
+def test_an_object_json_cannot_carry_is_refused_with_its_type() -> None:
+    with pytest.raises(PayloadError, match="object"):
+        dumps({"v": object()})
+
+
+def test_a_refused_value_sends_nothing(client: IterableClient, fake: FakeIterable) -> None:
+    with pytest.raises(PayloadError):
+        client.users.update(UserUpdate(email="a@example.com", data_fields={"score": float("nan")}))
+
+    assert fake.requests == []
+
+
+def test_bodies_are_compact_utf8() -> None:
+    assert dumps({"name": "Zoë", "when": datetime(2024, 1, 1, tzinfo=UTC)}) == (
+        '{"name":"Zoë","when":"2024-01-01 00:00:00 +00:00"}'.encode()
+    )

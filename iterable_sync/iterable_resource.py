@@ -37,6 +37,9 @@ class IterableResource(dg.ConfigurableResource):
         "project with another integration).",
     )
     max_attempts: int = Field(default=6, description="Attempts per request, retries included.")
+    retry_backoff_s: float = Field(
+        default=0.5, description="First retry wait; it doubles (with jitter) on each retry."
+    )
     max_in_flight: int = Field(default=4, description="Batches in the air at once per sync.")
     emulator_state_dir: str | None = Field(
         default=None, description="State of the embedded emulator (default under the home)."
@@ -74,7 +77,7 @@ class IterableResource(dg.ConfigurableResource):
             base_url=self.url,
             timeout=self.timeout_s,
             rate_limits=build_rate_limits(self.rate_limit_scale),
-            retry=build_retry(self.max_attempts),
+            retry=RetryPolicy(max_attempts=self.max_attempts, initial_backoff=self.retry_backoff_s),
             on_call=on_call,
         )
 
@@ -91,7 +94,3 @@ def build_iterable() -> IterableResource:
 
 def build_rate_limits(scale: float) -> RateLimits:
     return RateLimits(scale=scale)
-
-
-def build_retry(max_attempts: int) -> RetryPolicy:
-    return RetryPolicy(max_attempts=max_attempts)

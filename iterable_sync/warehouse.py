@@ -58,6 +58,10 @@ class WarehouseSession(ABC):
         """Run SQL already written in this backend's dialect."""
 
     @abstractmethod
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one parameterised statement (Snowflake dialect) for each row of parameters."""
+
+    @abstractmethod
     def iter_arrow(
         self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
     ) -> Iterator[pa.RecordBatch]:
@@ -112,6 +116,9 @@ class _DuckDBSession(WarehouseSession):
 
     def execute_native(self, sql: str, params: Params = None) -> None:
         self.conn.execute(sql, list(params) if params is not None else None)
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(translate(sql, self.dialect), [list(row) for row in rows])
 
     def iter_arrow(
         self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -222,6 +229,10 @@ class _SnowflakeSession(WarehouseSession):
     def execute_native(self, sql: str, params: Params = None) -> None:
         with self.conn.cursor() as cursor:
             cursor.execute(sql, tuple(params) if params is not None else None)
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(sql, [tuple(row) for row in rows])
 
     def iter_arrow(
         self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS

@@ -22,6 +22,9 @@ from iterable_sync.sync.users import UsersDestination
 from iterable_sync.warehouse import Warehouse, WarehouseSession
 
 PREVIEW_ROWS = 10
+
+# What define_asset_job returns; Dagster exports the class only from a private module.
+AssetJob = type(dg.define_asset_job("_probe"))
 SYNC_TAG = "iterable_sync/sync"
 
 
@@ -313,7 +316,7 @@ def send_diff(
     return tally
 
 
-def build_sync_job(sync: SyncConfig) -> dg.UnresolvedAssetJobDefinition:
+def build_sync_job(sync: SyncConfig) -> AssetJob:
     return dg.define_asset_job(
         f"{sync.name}_job",
         selection=dg.AssetSelection.assets(sync_key(sync)).upstream(),
@@ -322,9 +325,7 @@ def build_sync_job(sync: SyncConfig) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-def build_sync_schedule(
-    sync: SyncConfig, job: dg.UnresolvedAssetJobDefinition
-) -> dg.ScheduleDefinition:
+def build_sync_schedule(sync: SyncConfig, job: AssetJob) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
         name=f"{sync.name}_schedule",
         job=job,

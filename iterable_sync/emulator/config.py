@@ -1,0 +1,48 @@
+"""How one emulator instance is set up (CLI flags, launcher arguments, in-process tests)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_KEY = "emulator-key"
+
+
+def default_state_dir() -> Path:
+    home = os.environ.get("ITERABLE_SYNC_HOME") or ".iterable_sync"
+    return Path(home) / "emulator"
+
+
+def default_api_key() -> str:
+    return os.environ.get("ITERABLE_API_KEY") or DEFAULT_API_KEY
+
+
+@dataclass
+class EmulatorConfig:
+    api_key: str = field(default_factory=default_api_key, repr=False)
+    project_type: str = "email"
+    state_dir: Path = field(default_factory=default_state_dir)
+    # "real": Iterable's published per-endpoint limits; "off": none (daily caps included).
+    rate_limits: str = "real"
+    # {"POST /api/users/bulkUpdate": {"rate": 50, "per": 1.0, "daily": null}, ...}
+    rate_limit_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, Any] | None = None
+    latency_ms: float = 0.0
+    project_id: int = 10_000
+    # Iterable's docs say preferUserId=true creates an unknown userId's user with a
+    # @placeholder.email address; this project's contract is that it never creates one.
+    prefer_user_id_creates: bool = False
+    call_log_size: int = 10_000
+
+    def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir)
+        if self.project_type not in ("email", "userId", "hybrid"):
+            raise ValueError(f"project_type must be email, userId or hybrid: {self.project_type}")
+        if self.rate_limits not in ("real", "off"):
+            raise ValueError(f"rate_limits must be real or off: {self.rate_limits}")
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "state.sqlite3"

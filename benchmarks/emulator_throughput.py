@@ -97,7 +97,8 @@ def main() -> int:
     ratio = rate / REAL_CEILING
     verdict = "pass" if ratio >= TARGET_RATIO and not errors else "FAIL"
     print(f"| metric | value |\n|---|---|\n"
-          f"| users sent (accepted) | {sum(totals):,} in {elapsed:.1f} s, {args.threads} threads |\n"
+          f"| users sent (accepted) | {sum(totals):,} in {elapsed:.1f} s, "
+          f"{args.threads} threads |\n"
           f"| users stored | {stored:,} |\n"
           f"| emulator users/s | {rate:,.0f} |\n"
           f"| Iterable ceiling users/s | {REAL_CEILING:,} |\n"

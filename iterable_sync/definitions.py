@@ -20,7 +20,9 @@ def build_definitions() -> dg.Definitions:
     kind = settings.warehouse_kind()
     project_type = settings.project_type()
     models = load_models()
-    syncs = load_syncs(settings.syncs_file()).syncs
+    syncs_file = load_syncs(settings.syncs_file())
+    syncs = syncs_file.syncs
+    budget = syncs_file.budget
     unknown = sorted({s.model for s in syncs} - set(models))
     if unknown:
         raise ValueError(f"syncs.yaml names models that do not exist: {unknown}")
@@ -29,8 +31,8 @@ def build_definitions() -> dg.Definitions:
         assets=[
             *build_source_specs(models, kind),
             *(build_model_asset(model, models, kind) for model in models.values()),
-            *(build_diff_asset(s, kind, project_type) for s in syncs),
-            *(build_sync_asset(s, project_type) for s in syncs),
+            *(build_diff_asset(s, kind, project_type, budget) for s in syncs),
+            *(build_sync_asset(s, project_type, budget) for s in syncs),
         ],
         jobs=[daily_sync_job, *sync_jobs.values()],
         schedules=[build_sync_schedule(s, sync_jobs[s.name]) for s in syncs],

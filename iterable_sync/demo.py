@@ -72,12 +72,17 @@ def _summary(result: dg.ExecuteInProcessResult) -> list[str]:
             )
     checks = result.get_asset_check_evaluations()
     if checks:
-        passed = sum(1 for c in checks if c.passed)
-        lines.append(f"checks: {passed} passed, {len(checks) - passed} failed")
+        warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+        failed = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+        passed = len(checks) - len(warned) - len(failed)
+        lines.append(
+            f"checks: {passed} passed, {len(warned)} warned (rows quarantined), "
+            f"{len(failed)} failed (sync blocked)"
+        )
         lines += [
-            f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}"
-            for c in checks
-            if not c.passed
+            f"  {'FAILED' if c in failed else 'warned'} {c.asset_key.to_user_string()}:"
+            f"{c.check_name}: {c.description}"
+            for c in warned + failed
         ]
     lines.append(f"run: {'SUCCESS' if result.success else 'FAILURE'} ({result.run_id})")
     return lines

@@ -85,6 +85,9 @@ class Tolerances(BaseModel):
     duplicate_keys: float = Field(default=0.01, ge=0, le=1)
     missing_identifiers: float = Field(default=0.05, ge=0, le=1)
     invalid_values: float = Field(default=0.01, ge=0, le=1)
+    #: Rows Iterable rejected or that were quarantined, as a share of the rows of a run,
+    #: past which the alert sensor flags the run.
+    rejected_rows_alert: float = Field(default=0.05, ge=0, le=1)
 
 
 class SyncConfig(BaseModel):
@@ -136,9 +139,19 @@ class SyncConfig(BaseModel):
         return column
 
 
+class Budget(BaseModel):
+    """Queried records per billing period (a calendar month, UTC), across runs and syncs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    queried_records: int = Field(default=1_500_000, gt=0)
+    warn_at: float = Field(default=0.8, gt=0, le=1)
+
+
 class SyncsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    budget: Budget = Field(default_factory=Budget)
     syncs: list[SyncConfig]
 
     @model_validator(mode="after")

@@ -136,7 +136,7 @@ class SyncRun:
             if errors:
                 session.append(sql.ROW_ERRORS_TABLE, _row_errors_table(errors, self, now))
             if calls:
-                session.append(sql.API_CALLS_TABLE, _calls_table(calls, self))
+                session.append(sql.API_CALLS_TABLE, calls_table(calls, self.run_id, self.sync.name))
             session.execute("COMMIT")
         except BaseException:
             session.execute("ROLLBACK")
@@ -191,7 +191,7 @@ class SyncRun:
     def _write_calls_only(self) -> None:
         calls = self.call_log.drain()
         if calls:
-            self.session.append(sql.API_CALLS_TABLE, _calls_table(calls, self))
+            self.session.append(sql.API_CALLS_TABLE, calls_table(calls, self.run_id, self.sync.name))
 
     def count_changes(self) -> dict[str, int]:
         rows = self.session.query(
@@ -231,11 +231,11 @@ def _row_errors_table(
     )
 
 
-def _calls_table(calls: list[CallLogEntry], run: SyncRun) -> pa.Table:
+def calls_table(calls: list[CallLogEntry], run_id: str, sync_name: str) -> pa.Table:
     return pa.table(
         {
-            "RUN_ID": [run.run_id] * len(calls),
-            "SYNC": [run.sync.name] * len(calls),
+            "RUN_ID": [run_id] * len(calls),
+            "SYNC": [sync_name] * len(calls),
             "CALLED_AT": [c.called_at for c in calls],
             "METHOD": [c.method for c in calls],
             "ENDPOINT": [c.endpoint for c in calls],

@@ -15,8 +15,9 @@ from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
-from iterable_sync.sync.config import SyncConfig
-from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun
+from iterable_sync.checks import sync_checks
+from iterable_sync.sync.config import Budget, SyncConfig
+from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
 from iterable_sync.sync.outcomes import RunTally
 from iterable_sync.sync.users import UsersDestination
 from iterable_sync.warehouse import Warehouse, WarehouseSession
@@ -65,11 +66,17 @@ def _column_types(session: WarehouseSession, sync: SyncConfig) -> dict[str, str]
 
 
 def build_records_and_diff(
-    session: WarehouseSession, sync: SyncConfig, project_type: str, full_resync: bool
+    session: WarehouseSession,
+    sync: SyncConfig,
+    project_type: str,
+    full_resync: bool,
+    field_types: dict[str, str] | None = None,
 ) -> dict[str, int]:
     """Records, state and diff tables for this run; returns the counts by kind."""
     types = _column_types(session, sync)
-    session.execute(sql.records_sql(sync, snapshot_table(sync), types, project_type))
+    session.execute(
+        sql.records_sql(sync, snapshot_table(sync), types, project_type, field_types)
+    )
     session.execute(sql.state_ddl(sync))
     session.execute(sql.diff_sql(sync, full_resync=full_resync))
     tables = sql.SyncTables(sync.name)
@@ -101,32 +108,62 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
     return markdown_table(rows, ["CHANGE", "PK", "EMAIL", "USER_ID", "PAYLOAD"])
 
 
-def build_diff_asset(sync: SyncConfig, kind: str, project_type: str) -> dg.AssetsDefinition:
+def build_diff_asset(
+    sync: SyncConfig, kind: str, project_type: str, budget: Budget
+) -> dg.AssetsDefinition:
     @dg.asset(
         key=diff_key(sync),
         group_name=sync.name,
         kinds={kind, "sql"},
         deps=[dg.AssetKey(sync.model)],
         description=(
-            f"{sync.label}: each record of {sync.model} hashed in the warehouse and compared "
-            "with what Iterable last accepted → added, changed and removed rows."
+            f"{sync.label}: each record of {sync.model} validated and hashed in the "
+            "warehouse and compared with what Iterable last accepted → added, changed and "
+            "removed rows. Its checks block the send."
         ),
         metadata={"dagster/table_name": sql.SyncTables(sync.name).diff},
+        check_specs=sync_checks.check_specs(sync, diff_key(sync)),
     )
     def _diff(
-        context: dg.AssetExecutionContext, config: DiffConfig, warehouse: Warehouse
+        context: dg.AssetExecutionContext,
+        config: DiffConfig,
+        warehouse: Warehouse,
+        iterable: IterableResource,
     ) -> dg.MaterializeResult:
+        call_log = CallLog()
+        with iterable.client(on_call=lambda r: call_log.record(_call_entry(r))) as client:
+            existing = client.users.get_fields()
         with warehouse.session() as session:
-            counts = build_records_and_diff(session, sync, project_type, config.full_resync)
+            for ddl in sql.WRITE_BACK_DDL:
+                session.execute(ddl)
+            write_calls(session, call_log, sync, context.run.run_id)
+            column_types = _column_types(session, sync)
+            field_types = sync_checks.infer_field_types(
+                session, sync, snapshot_table(sync), column_types, existing
+            )
+            counts = build_records_and_diff(
+                session, sync, project_type, config.full_resync, field_types
+            )
             preview = diff_preview(session, sync)
+            checks = sync_checks.RecordChecks(session, sync)
+            budget_check, _, new_records = checks.budget(budget, sync_checks.billing_period())
+            results = [
+                checks.primary_key_unique(),
+                checks.identifiers_valid(),
+                checks.values_fit_types(field_types),
+                budget_check,
+            ]
         context.log.info(f"{sync.name}: {counts}")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": counts["added"] + counts["changed"] + counts["removed"],
-                **{k: v for k, v in counts.items()},
+                **counts,
+                "new_queried_records": new_records,
                 "full_resync": config.full_resync,
+                "field_types": dg.MetadataValue.json(field_types),
                 "preview": dg.MetadataValue.md(preview),
-            }
+            },
+            check_results=results,
         )
 
     return _diff
@@ -147,6 +184,15 @@ def _call_entry(record: CallRecord) -> CallLogEntry:
     )
 
 
+def write_calls(
+    session: WarehouseSession, call_log: CallLog, sync: SyncConfig, run_id: str
+) -> None:
+    """Calls made outside the send (schema reads) are accounted for too."""
+    calls = call_log.drain()
+    if calls:
+        session.append(sql.API_CALLS_TABLE, calls_table(calls, run_id, sync.name))
+
+
 def quarantine_invalid_records(session: WarehouseSession, sync: SyncConfig, run_id: str) -> int:
     """Rows the warehouse already knows cannot be sent go to ROW_ERRORS in one statement."""
     tables = sql.SyncTables(sync.name)
@@ -156,7 +202,9 @@ INSERT INTO {sql.ROW_ERRORS_TABLE}
   (RUN_ID, SYNC, PK, OPERATION, CODE, FIELD, VALUE, MESSAGE, RECORDED_AT)
 SELECT ?, ?, PK, 'validate', INVALID_REASON, INVALID_FIELD, INVALID_VALUE,
   CASE WHEN INVALID_FIELD IS NOT NULL
-    THEN 'value of ' || INVALID_FIELD || ' cannot be sent as its Iterable type'
+    THEN 'value ' || COALESCE(INVALID_VALUE, 'null') || ' of field ' || INVALID_FIELD
+      || ' is not a valid ' || COALESCE(NULLIF(INVALID_TYPE, ''), 'value')
+      || ' (Iterable would reject its whole batch)'
     ELSE INVALID_REASON END,
   CURRENT_TIMESTAMP()::TIMESTAMP_NTZ
 FROM {tables.records} WHERE INVALID_REASON IS NOT NULL""",
@@ -205,6 +253,7 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
     calls = {f"{endpoint} → {status}": n for (endpoint, status), n in sorted(tally.calls.items())}
     rate = tally.sent / tally.seconds if tally.seconds > 0 else 0.0
     return {
+        "queried": tally.queried,
         "added": tally.added,
         "changed": tally.changed,
         "removed": tally.removed,
@@ -229,7 +278,7 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
     }
 
 
-def build_sync_asset(sync: SyncConfig, project_type: str) -> dg.AssetsDefinition:
+def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.AssetsDefinition:
     @dg.asset(
         key=sync_key(sync),
         group_name=sync.name,
@@ -273,13 +322,30 @@ def build_sync_asset(sync: SyncConfig, project_type: str) -> dg.AssetsDefinition
                     }
                 )
             tally = send_diff(session, sync, iterable, project_type, run_id, context.log)
+            period = sync_checks.billing_period()
+            sync_checks.record_queried(session, sync, period)
+            tally.queried = int(
+                session.scalar(f"SELECT count(*) FROM {sql.SyncTables(sync.name).records}")
+            )
+            used = int(
+                session.scalar(
+                    f"SELECT count(*) FROM {sync_checks.LEDGER_TABLE} WHERE PERIOD = ?", [period]
+                )
+            )
             _record_run(session, sync, run_id, started, tally, dry_run=False)
         context.log.info(
             f"{sync.name}: sent {tally.sent}, accepted {tally.accepted}, not found "
             f"{tally.not_found}, failed {tally.failed}, quarantined "
             f"{tally.quarantined + tally.invalid_in_model}, {tally.api_calls} API calls"
         )
-        return dg.MaterializeResult(metadata={"dry_run": False, **tally_metadata(tally)})
+        return dg.MaterializeResult(
+            metadata={
+                "dry_run": False,
+                **tally_metadata(tally),
+                "budget_used": used,
+                "budget_left": max(budget.queried_records - used, 0),
+            }
+        )
 
     return _send
 

@@ -9,12 +9,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from iterable_sync.checks import rules
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import Cast, FieldMapping, Match, Mode, SyncConfig
 
 DATE_FORMAT = "YYYY-MM-DD HH24:MI:SS"
-# Conservative email shape: one @, no spaces, a dot in the domain. Iterable rejects worse.
-EMAIL_PATTERN = "^[^@ ]+@[^@ ]+[.][^@ ]+$"
 
 RUNS_TABLE = f"{SYNC_SCHEMA}.SYNC_RUNS"
 API_CALLS_TABLE = f"{SYNC_SCHEMA}.API_CALLS"
@@ -108,10 +107,28 @@ def value_sql(mapping: FieldMapping, column_type: str) -> tuple[str, str]:
     return value, f"({col} IS NOT NULL AND {value} IS NULL)"
 
 
+def type_check_sql(value: str, iterable_type: str | None) -> str | None:
+    """Predicate: a non-null value does not fit the Iterable type its field has."""
+    if iterable_type is None:
+        return None
+    fits = rules.fits_type(value, iterable_type)
+    return None if fits is None else f"({value} IS NOT NULL AND NOT COALESCE({fits}, FALSE))"
+
+
 def records_sql(
-    sync: SyncConfig, snapshot_table: str, column_types: dict[str, str], project_type: str
+    sync: SyncConfig,
+    snapshot_table: str,
+    column_types: dict[str, str],
+    project_type: str,
+    field_types: dict[str, str] | None = None,
 ) -> str:
-    """One row per primary key: identifiers, payload, hash, and why it cannot be sent (if so)."""
+    """One row per primary key: identifiers, payload, hash, and why it cannot be sent (if so).
+
+    ``field_types`` are the Iterable types the mapped fields have (from getFields) or would
+    get (inferred from the data): a value that does not fit is quarantined here, because
+    Iterable would reject the whole batch it travels in.
+    """
+    field_types = field_types or {}
     tables = SyncTables(sync.name)
     missing = [m.column for m in sync.mapping if m.column.upper() not in column_types]
     for column in [sync.primary_key, sync.identifiers.email, sync.identifiers.userId]:
@@ -143,10 +160,14 @@ def records_sql(
         f"WHEN {'EMAIL' if sync.match is Match.EMAIL else 'USER_ID'} IS NULL "
         f"THEN 'missing {match_name}'"
     )
-    invalid_cases.append(
-        f"WHEN EMAIL IS NOT NULL AND NOT REGEXP_LIKE(EMAIL, {literal(EMAIL_PATTERN)}) "
-        "THEN 'malformed email'"
+    # Matched by userId with preferUserId, the email is never sent: its shape is moot.
+    prefers_user_id = (
+        sync.mode is Mode.UPDATE and sync.match is Match.USER_ID and project_type == "email"
     )
+    if not prefers_user_id:
+        invalid_cases.append(
+            f"WHEN EMAIL IS NOT NULL AND NOT {rules.is_email('EMAIL')} THEN 'malformed email'"
+        )
     if project_type == "userId":
         invalid_cases.append("WHEN LENGTH(USER_ID) > 52 THEN 'userId longer than 52 characters'")
     needs_email_to_create = (
@@ -159,15 +180,22 @@ def records_sql(
         )
     invalid_field_cases = []
     for field in sorted(values):
-        _, invalid = values[field]
-        if invalid != "FALSE":
-            column = next(m for m in sync.mapping if m.field == field)
-            invalid_field_cases.append((field, invalid, _as_text(q(column.column))))
+        value, invalid = values[field]
+        column = next(m for m in sync.mapping if m.field == field)
+        mismatch = type_check_sql(value, field_types.get(field))
+        predicates = [p for p in (invalid if invalid != "FALSE" else None, mismatch) if p]
+        if predicates:
+            expected = field_types.get(field) or (column.cast.value if column.cast else "")
+            invalid_field_cases.append(
+                (field, "(" + " OR ".join(predicates) + ")", _as_text(q(column.column)), expected)
+            )
 
-    field_case = " ".join(f"WHEN {inv} THEN {literal(f)}" for f, inv, _ in invalid_field_cases)
-    value_case = " ".join(f"WHEN {inv} THEN {raw}" for _, inv, raw in invalid_field_cases)
+    field_case = " ".join(f"WHEN {inv} THEN {literal(f)}" for f, inv, _, _ in invalid_field_cases)
+    value_case = " ".join(f"WHEN {inv} THEN {raw}" for _, inv, raw, _ in invalid_field_cases)
+    type_case = " ".join(f"WHEN {inv} THEN {literal(t)}" for _, inv, _, t in invalid_field_cases)
     invalid_field = f"CASE {field_case} END" if field_case else "CAST(NULL AS VARCHAR)"
     invalid_value = f"CASE {value_case} END" if value_case else "CAST(NULL AS VARCHAR)"
+    invalid_type = f"CASE {type_case} END" if type_case else "CAST(NULL AS VARCHAR)"
     fingerprint = literal(mapping_fingerprint(sync))
 
     return f"""
@@ -179,7 +207,8 @@ WITH source AS (
     {user_id} AS USER_ID,
     TO_JSON({data_fields}) AS PAYLOAD,
     {invalid_field} AS INVALID_FIELD,
-    {invalid_value} AS INVALID_VALUE
+    {invalid_value} AS INVALID_VALUE,
+    {invalid_type} AS INVALID_TYPE
   FROM {snapshot_table}
   WHERE {q(sync.primary_key)} IS NOT NULL
 ),
@@ -198,7 +227,8 @@ SELECT
     WHEN INVALID_FIELD IS NOT NULL THEN 'invalid value'
   END AS INVALID_REASON,
   INVALID_FIELD,
-  INVALID_VALUE
+  INVALID_VALUE,
+  INVALID_TYPE
 FROM hashed
 -- Duplicate keys: keep one row per key, chosen deterministically (the smallest hash).
 QUALIFY ROW_NUMBER() OVER (PARTITION BY PK ORDER BY HASH) = 1

@@ -63,7 +63,8 @@ def test_state_summary(shared_emulator: EmulatorProcess, api: httpx.Client) -> N
     api.post("/api/users/update", json={"email": "a@x.com", "dataFields": {"n": 1}})
     api.post("/api/events/track", json={"email": "a@x.com", "eventName": "opened"})
     list_id = api.post("/api/lists", json={"name": "L"}).json()["listId"]
-    api.post("/api/lists/subscribe", json={"listId": list_id, "subscribers": [{"email": "a@x.com"}]})
+    api.post("/api/lists/subscribe",
+             json={"listId": list_id, "subscribers": [{"email": "a@x.com"}]})
     api.post("/api/catalogs/c1")
     state = shared_emulator.admin.state()
     assert state["users"] == 1

@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from iterable_sync.emulator import AdminError, EmulatorProcess
+from iterable_sync.emulator.app import ConnectionDropped
+from iterable_sync_tests.emulator.conftest import InProc
 
 UPDATE = "/api/users/update"
 
@@ -96,3 +98,11 @@ def test_invalid_fault_settings_are_refused(shared_emulator: EmulatorProcess) ->
 def test_faults_given_at_start(emulator: EmulatorProcess) -> None:
     with emulator.client() as api:
         assert [api.get("/api/lists").status_code for _ in range(3)] == [500, 200, 200]
+
+
+def test_in_process_drop_raises_instead(inproc: InProc) -> None:
+    # No server transport to close: the app raises, so the test client sees an error too.
+    client = inproc(faults={"script": ["drop"]})
+    with pytest.raises(ConnectionDropped):
+        client.get("/api/lists")
+    assert client.get("/api/lists").status_code == 200

@@ -45,7 +45,8 @@ def test_get_users_is_plain_text_one_per_line(api: httpx.Client) -> None:
 
 def test_unsubscribe_of_non_member_is_not_found(api: httpx.Client) -> None:
     list_id = make_list(api)
-    api.post("/api/lists/subscribe", json={"listId": list_id, "subscribers": [{"email": "a@x.com"}]})
+    api.post("/api/lists/subscribe",
+             json={"listId": list_id, "subscribers": [{"email": "a@x.com"}]})
     answer = api.post("/api/lists/unsubscribe", json={"listId": list_id, "subscribers": [
         {"email": "a@x.com"}, {"email": "notonlist@x.com"}]}).json()
     assert (answer["successCount"], answer["failCount"]) == (1, 1)

@@ -9,7 +9,7 @@ from iterable_sync.emulator import EmulatorProcess
 from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.models import load_models
 from iterable_sync.models.assets import build_model_asset, build_source_specs
-from iterable_sync.sync.config import SyncConfig, parse_syncs
+from iterable_sync.sync.config import Budget, SyncConfig, parse_syncs
 from iterable_sync.sync.factory import build_diff_asset, build_sync_asset, sync_key
 from iterable_sync.warehouse import Warehouse
 
@@ -45,14 +45,15 @@ class Harness:
     sync: SyncConfig
     project_type: str = "email"
     iterable_options: dict[str, Any] = field(default_factory=dict)
+    budget: Budget = field(default_factory=Budget)
 
     def assets(self) -> list[Any]:
         models = load_models()
         return [
             *build_source_specs(models, "duckdb"),
             build_model_asset(models[self.sync.model], models, "duckdb"),
-            build_diff_asset(self.sync, "duckdb", self.project_type),
-            build_sync_asset(self.sync, self.project_type),
+            build_diff_asset(self.sync, "duckdb", self.project_type, self.budget),
+            build_sync_asset(self.sync, self.project_type, self.budget),
         ]
 
     def iterable(self) -> IterableResource:

@@ -1,0 +1,58 @@
+"""Validation rules, written once as SQL predicates (Snowflake dialect).
+
+They serve both sides: the records SQL uses them to quarantine a row before it is sent,
+and the asset checks count the rows they catch. A value that Iterable would reject (and
+with it the whole batch) never reaches the API.
+"""
+
+# The date shapes Iterable reads as dates: yyyy-MM-dd, yyyy-MM-dd HH:mm:ss,
+# yyyy-MM-dd HH:mm:ss +hh:mm, yyyy-MM-ddTHH:mm:ss.SSSZ, yyyy-MM-ddTHH:mm:ss.SSS+hh:mm.
+# ISO without milliseconds is *not* a date to Iterable.
+DATE_SHAPE = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    "( [0-9]{2}:[0-9]{2}:[0-9]{2}( [+-][0-9]{2}:[0-9]{2})?"
+    "|T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}(Z|[+-][0-9]{2}:[0-9]{2}))?$"
+)
+# One @, no spaces, a dot in the domain: Iterable rejects worse.
+EMAIL_SHAPE = "^[^@ ]+@[^@ ]+[.][^@ ]+$"
+#: Iterable's userId limit in userId-based projects.
+MAX_USER_ID_LENGTH = 52
+#: Iterable stores longs as 64-bit integers.
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+
+
+def is_iterable_date(text_sql: str) -> str:
+    """True when the text is a date Iterable accepts: the shape, and a real calendar day
+    (``0000-00-00 00:00:00`` has the shape and is not one)."""
+    return (
+        f"(REGEXP_LIKE({text_sql}, '{DATE_SHAPE}')"
+        f" AND TRY_TO_DATE(SUBSTR({text_sql}, 1, 10), 'YYYY-MM-DD') IS NOT NULL"
+        f" AND TRY_TO_TIMESTAMP(SUBSTR({text_sql}, 1, 10) || ' ' ||"
+        f" COALESCE(NULLIF(SUBSTR({text_sql}, 12, 8), ''), '00:00:00'),"
+        f" 'YYYY-MM-DD HH24:MI:SS') IS NOT NULL)"
+    )
+
+
+def is_email(text_sql: str) -> str:
+    return f"REGEXP_LIKE({text_sql}, '{EMAIL_SHAPE}')"
+
+
+def fits_type(value_sql: str, iterable_type: str) -> str | None:
+    """Predicate: a non-null value can be stored in a field of this Iterable type.
+
+    None when this project does not check the type (objects and nested fields are checked
+    by Iterable; JSON that parses at all is what the json cast guarantees).
+    """
+    text = f"CAST({value_sql} AS VARCHAR)"
+    if iterable_type == "date":
+        return is_iterable_date(text)
+    if iterable_type == "long":
+        return (
+            f"TRY_CAST({text} AS DECIMAL(38, 0)) BETWEEN {LONG_MIN} AND {LONG_MAX}"
+            f" AND TRY_CAST({text} AS DOUBLE) = TRY_CAST({text} AS DECIMAL(38, 0))"
+        )
+    if iterable_type == "double":
+        return f"TRY_CAST({text} AS DOUBLE) IS NOT NULL"
+    if iterable_type == "boolean":
+        return f"LOWER({text}) IN ('true', 'false')"
+    return None

@@ -1,0 +1,243 @@
+"""Blocking asset checks on a sync's records, evaluated in the warehouse before any send.
+
+Each check counts the rows a rule catches. Those rows are quarantined (kept out of the
+diff, written to ROW_ERRORS by the send) so the rest still syncs: a little dirt is a
+warning. Past the sync's tolerance the check fails with ERROR severity, which blocks the
+send in the same run — a broken model (a join that multiplies rows, a lost identifier
+column, an upstream type change) never reaches Iterable.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from iterable_sync.checks import rules
+from iterable_sync.metadata import markdown_table
+from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync import sql
+from iterable_sync.sync.config import Budget, Cast, SyncConfig
+from iterable_sync.warehouse import WarehouseSession
+
+PRIMARY_KEY_UNIQUE = "primary_key_unique"
+IDENTIFIERS_VALID = "identifiers_valid"
+VALUES_FIT_TYPES = "values_fit_iterable_types"
+QUERIED_RECORDS_BUDGET = "queried_records_budget"
+
+LEDGER_TABLE = f"{SYNC_SCHEMA}.QUERIED_RECORDS"
+LEDGER_DDL = f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
+  PERIOD VARCHAR, SYNC VARCHAR, PK VARCHAR, FIRST_QUERIED_AT TIMESTAMP_NTZ
+)"""
+SAMPLE_ROWS = 10
+
+
+def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    t = sync.tolerances
+    return [
+        dg.AssetCheckSpec(
+            PRIMARY_KEY_UNIQUE, asset=asset_key, blocking=True,
+            description=f"{sync.primary_key} is unique; one row per duplicated key is kept "
+            f"(Iterable would silently collapse them). Blocks above {t.duplicate_keys:.0%}.",
+        ),
+        dg.AssetCheckSpec(
+            IDENTIFIERS_VALID, asset=asset_key, blocking=True,
+            description=f"The {sync.match.value} to match on is present and well formed. "
+            f"Blocks above {t.missing_identifiers:.0%}.",
+        ),
+        dg.AssetCheckSpec(
+            VALUES_FIT_TYPES, asset=asset_key, blocking=True,
+            description="Each mapped value fits its Iterable field type (existing fields from "
+            "getFields, new ones as Iterable would infer them). "
+            f"Blocks above {t.invalid_values:.0%}.",
+        ),
+        dg.AssetCheckSpec(
+            QUERIED_RECORDS_BUDGET, asset=asset_key, blocking=True,
+            description="Records queried this billing period (each counted once, across runs "
+            "and syncs) stay within the budget: warns past the warning share, blocks past it.",
+        ),
+    ]
+
+
+def billing_period(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y-%m")
+
+
+def _graded(
+    name: str, failing: int, total: int, tolerance: float, rule: str, sample: str
+) -> dg.AssetCheckResult:
+    share = failing / total if total else 0.0
+    if failing == 0:
+        passed, severity = True, dg.AssetCheckSeverity.WARN
+    else:
+        passed = False
+        # Under the tolerance: quarantine and warn; the rest of the rows still sync.
+        severity = dg.AssetCheckSeverity.WARN if share <= tolerance else dg.AssetCheckSeverity.ERROR
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=passed,
+        severity=severity,
+        description=(
+            f"{failing} of {total} rows ({share:.2%}); tolerance {tolerance:.0%}"
+            + ("" if failing == 0 else " — quarantined" if share <= tolerance else " — BLOCKED")
+        ),
+        metadata={
+            "failing_rows": failing,
+            "failing_share": round(share, 6),
+            "tolerance": tolerance,
+            "rule": rule,
+            "sample": dg.MetadataValue.md(sample),
+        },
+    )
+
+
+@dataclass
+class RecordChecks:
+    session: WarehouseSession
+    sync: SyncConfig
+
+    @property
+    def records(self) -> str:
+        return sql.SyncTables(self.sync.name).records
+
+    def _model_rows(self) -> int:
+        return int(self.session.scalar(f"SELECT coalesce(sum(COPIES), 0) FROM {self.records}"))
+
+    def primary_key_unique(self) -> dg.AssetCheckResult:
+        extra = int(
+            self.session.scalar(
+                f"SELECT coalesce(sum(COPIES - 1), 0) FROM {self.records} WHERE COPIES > 1"
+            )
+        )
+        sample = self.session.query(
+            f"SELECT PK, COPIES FROM {self.records} WHERE COPIES > 1"
+            f" ORDER BY COPIES DESC, PK LIMIT {SAMPLE_ROWS}"
+        )
+        return _graded(
+            PRIMARY_KEY_UNIQUE, extra, self._model_rows(), self.sync.tolerances.duplicate_keys,
+            f"{self.sync.primary_key} unique (extra rows beyond one per key)",
+            markdown_table(sample),
+        )
+
+    def identifiers_valid(self) -> dg.AssetCheckResult:
+        where = "INVALID_REASON IS NOT NULL AND INVALID_REASON <> 'invalid value'"
+        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
+        sample = self.session.query(
+            f"SELECT PK, INVALID_REASON AS REASON, EMAIL, USER_ID FROM {self.records}"
+            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        )
+        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        return _graded(
+            IDENTIFIERS_VALID, failing, total, self.sync.tolerances.missing_identifiers,
+            f"{self.sync.match.value} present; emails match {rules.EMAIL_SHAPE}",
+            markdown_table(sample),
+        )
+
+    def values_fit_types(self, field_types: dict[str, str]) -> dg.AssetCheckResult:
+        where = "INVALID_REASON = 'invalid value'"
+        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
+        sample = self.session.query(
+            f"SELECT PK, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE FROM {self.records}"
+            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        )
+        for row in sample:
+            row["EXPECTED"] = field_types.get(str(row["FIELD"]), "(cast)")
+        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        types = ", ".join(f"{f}: {t}" for f, t in sorted(field_types.items()))
+        return _graded(
+            VALUES_FIT_TYPES, failing, total, self.sync.tolerances.invalid_values,
+            f"values fit their Iterable types ({types})", markdown_table(sample),
+        )
+
+    def budget(self, budget: Budget, period: str) -> tuple[dg.AssetCheckResult, int, int]:
+        """(check, records counted this period so far, new records this run)."""
+        self.session.execute(LEDGER_DDL)
+        counted = int(
+            self.session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE} WHERE PERIOD = ?", [period])
+        )
+        new = int(
+            self.session.scalar(
+                f"SELECT count(*) FROM {self.records} r WHERE NOT EXISTS ("
+                f" SELECT 1 FROM {LEDGER_TABLE} l"
+                f" WHERE l.PERIOD = ? AND l.SYNC = ? AND l.PK = r.PK)",
+                [period, self.sync.name],
+            )
+        )
+        used = counted + new
+        share = used / budget.queried_records
+        if share <= budget.warn_at:
+            passed, severity = True, dg.AssetCheckSeverity.WARN
+        else:
+            passed = False
+            severity = dg.AssetCheckSeverity.WARN if share <= 1 else dg.AssetCheckSeverity.ERROR
+        result = dg.AssetCheckResult(
+            check_name=QUERIED_RECORDS_BUDGET,
+            passed=passed,
+            severity=severity,
+            description=f"{used:,} of {budget.queried_records:,} queried records in {period} "
+            f"({share:.1%}) after this run's {new:,} new ones",
+            metadata={
+                "period": period,
+                "counted_before_run": counted,
+                "new_this_run": new,
+                "budget_used": used,
+                "budget_left": max(budget.queried_records - used, 0),
+                "budget": budget.queried_records,
+                "warn_at": budget.warn_at,
+            },
+        )
+        return result, counted, new
+
+
+def record_queried(session: WarehouseSession, sync: SyncConfig, period: str) -> int:
+    """Count this run's records in the ledger (once per record per billing period)."""
+    session.execute(LEDGER_DDL)
+    records = sql.SyncTables(sync.name).records
+    before = int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}"))
+    session.execute(
+        f"INSERT INTO {LEDGER_TABLE} (PERIOD, SYNC, PK, FIRST_QUERIED_AT)"
+        f" SELECT ?, ?, r.PK, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ FROM {records} r"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {LEDGER_TABLE} l"
+        f"  WHERE l.PERIOD = ? AND l.SYNC = ? AND l.PK = r.PK)",
+        [period, sync.name, period, sync.name],
+    )
+    return int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}")) - before
+
+
+def infer_field_types(
+    session: WarehouseSession,
+    sync: SyncConfig,
+    snapshot_table: str,
+    column_types: dict[str, str],
+    existing: dict[str, str],
+) -> dict[str, str]:
+    """The Iterable type of each mapped field: what the project has (getFields), or what
+    Iterable would infer from the first value — so text that is mostly dates is a date
+    field, and its non-dates are the values that would sink a batch."""
+    inferred: dict[str, str] = {}
+    for mapping in sync.mapping:
+        if mapping.field in existing:
+            inferred[mapping.field] = existing[mapping.field]
+            continue
+        if mapping.cast is not None:
+            if mapping.cast is not Cast.JSON:
+                inferred[mapping.field] = mapping.cast.value
+            continue
+        column_type = column_types[mapping.column.upper()].upper()
+        if column_type.startswith(("TIMESTAMP", "DATE")):
+            inferred[mapping.field] = "date"
+        elif column_type.startswith(("BIGINT", "INT", "SMALLINT", "TINYINT", "HUGEINT")):
+            inferred[mapping.field] = "long"
+        elif column_type.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMBER")):
+            inferred[mapping.field] = "double"
+        elif column_type.startswith("BOOL"):
+            inferred[mapping.field] = "boolean"
+        elif column_type.startswith(("VARCHAR", "TEXT", "STRING")):
+            column = sql.q(mapping.column)
+            row = session.query(
+                f"SELECT count({column}) AS N,"
+                f" count_if({rules.is_iterable_date(column)}) AS DATES"
+                f" FROM {snapshot_table}"
+            )[0]
+            n, dates = int(row["N"] or 0), int(row["DATES"] or 0)
+            inferred[mapping.field] = "date" if n and dates * 2 >= n else "string"
+    return inferred

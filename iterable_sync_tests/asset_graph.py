@@ -16,11 +16,9 @@ def describe(defs: dg.Definitions) -> dict[str, Any]:
             "kinds": sorted(node.kinds),
             "materializable": node.is_materializable,
             "checks": sorted(
-                f"{c.name}{' (blocking)' if c.blocking else ''}"
-                for c in graph.get_check_specs_for_asset(key)
-            )
-            if hasattr(graph, "get_check_specs_for_asset")
-            else sorted(c.name for c in node.check_keys),
+                f"{c.name}{' (blocking)' if graph.get_check_spec(c).blocking else ''}"
+                for c in node.check_keys
+            ),
         }
     jobs = sorted(job.name for job in defs.jobs or [])
     schedules = sorted(

@@ -35,23 +35,31 @@ def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckS
     t = sync.tolerances
     return [
         dg.AssetCheckSpec(
-            PRIMARY_KEY_UNIQUE, asset=asset_key, blocking=True,
+            PRIMARY_KEY_UNIQUE,
+            asset=asset_key,
+            blocking=True,
             description=f"{sync.primary_key} is unique; one row per duplicated key is kept "
             f"(Iterable would silently collapse them). Blocks above {t.duplicate_keys:.0%}.",
         ),
         dg.AssetCheckSpec(
-            IDENTIFIERS_VALID, asset=asset_key, blocking=True,
+            IDENTIFIERS_VALID,
+            asset=asset_key,
+            blocking=True,
             description=f"The {sync.match.value} to match on is present and well formed. "
             f"Blocks above {t.missing_identifiers:.0%}.",
         ),
         dg.AssetCheckSpec(
-            VALUES_FIT_TYPES, asset=asset_key, blocking=True,
+            VALUES_FIT_TYPES,
+            asset=asset_key,
+            blocking=True,
             description="Each mapped value fits its Iterable field type (existing fields from "
             "getFields, new ones as Iterable would infer them). "
             f"Blocks above {t.invalid_values:.0%}.",
         ),
         dg.AssetCheckSpec(
-            QUERIED_RECORDS_BUDGET, asset=asset_key, blocking=True,
+            QUERIED_RECORDS_BUDGET,
+            asset=asset_key,
+            blocking=True,
             description="Records queried this billing period (each counted once, across runs "
             "and syncs) stay within the budget: warns past the warning share, blocks past it.",
         ),
@@ -113,7 +121,10 @@ class RecordChecks:
             f" ORDER BY COPIES DESC, PK LIMIT {SAMPLE_ROWS}"
         )
         return _graded(
-            PRIMARY_KEY_UNIQUE, extra, self._model_rows(), self.sync.tolerances.duplicate_keys,
+            PRIMARY_KEY_UNIQUE,
+            extra,
+            self._model_rows(),
+            self.sync.tolerances.duplicate_keys,
             f"{self.sync.primary_key} unique (extra rows beyond one per key)",
             markdown_table(sample),
         )
@@ -127,7 +138,10 @@ class RecordChecks:
         )
         total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
         return _graded(
-            IDENTIFIERS_VALID, failing, total, self.sync.tolerances.missing_identifiers,
+            IDENTIFIERS_VALID,
+            failing,
+            total,
+            self.sync.tolerances.missing_identifiers,
             f"{self.sync.match.value} present; emails match {rules.EMAIL_SHAPE}",
             markdown_table(sample),
         )
@@ -144,8 +158,12 @@ class RecordChecks:
         total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
         types = ", ".join(f"{f}: {t}" for f, t in sorted(field_types.items()))
         return _graded(
-            VALUES_FIT_TYPES, failing, total, self.sync.tolerances.invalid_values,
-            f"values fit their Iterable types ({types})", markdown_table(sample),
+            VALUES_FIT_TYPES,
+            failing,
+            total,
+            self.sync.tolerances.invalid_values,
+            f"values fit their Iterable types ({types})",
+            markdown_table(sample),
         )
 
     def budget(self, budget: Budget, period: str) -> tuple[dg.AssetCheckResult, int, int]:

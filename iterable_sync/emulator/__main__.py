@@ -43,20 +43,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787, help="0 picks a free port")
-    parser.add_argument("--api-key", default=None,
-                        help="prefer the ITERABLE_API_KEY environment variable")
+    parser.add_argument(
+        "--api-key", default=None, help="prefer the ITERABLE_API_KEY environment variable"
+    )
     parser.add_argument("--project-type", choices=["email", "userId", "hybrid"], default="email")
-    parser.add_argument("--state-dir", type=Path, default=None,
-                        help="default: $ITERABLE_SYNC_HOME/emulator (.iterable_sync/emulator)")
-    parser.add_argument("--rate-limits", choices=["real", "off"], default="real",
-                        help="'off' lifts every limit, the forget/unforget daily caps included")
-    parser.add_argument("--rate-limit-overrides", default=None,
-                        help='JSON, e.g. {"POST /api/users/forget": {"rate": 3, "daily": 5}}')
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="default: $ITERABLE_SYNC_HOME/emulator (.iterable_sync/emulator)",
+    )
+    parser.add_argument(
+        "--rate-limits",
+        choices=["real", "off"],
+        default="real",
+        help="'off' lifts every limit, the forget/unforget daily caps included",
+    )
+    parser.add_argument(
+        "--rate-limit-overrides",
+        default=None,
+        help='JSON, e.g. {"POST /api/users/forget": {"rate": 3, "daily": 5}}',
+    )
     parser.add_argument("--faults", default=None, help="fault-injection JSON (or @file)")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--project-id", type=int, default=10_000)
-    parser.add_argument("--prefer-user-id-creates", action="store_true",
-                        help="Iterable's documented preferUserId: create placeholder users")
+    parser.add_argument(
+        "--prefer-user-id-creates",
+        action="store_true",
+        help="Iterable's documented preferUserId: create placeholder users",
+    )
     parser.add_argument("--log-level", default="warning")
     return parser.parse_args(argv)
 
@@ -102,10 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
-    server = _Server(uvicorn.Config(
-        app, log_level=args.log_level, access_log=False,  # access logs could leak query keys
-        lifespan="on", timeout_graceful_shutdown=3,
-    ))
+    server = _Server(
+        uvicorn.Config(
+            app,
+            log_level=args.log_level,
+            access_log=False,  # access logs could leak query keys
+            lifespan="on",
+            timeout_graceful_shutdown=3,
+        )
+    )
     server.port = sock.getsockname()[1]
     ready = os.environ.get(READY_FILE_ENV)
     server.announce = Path(ready) if ready else None
@@ -113,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Iterable emulator on http://{args.host}:{server.port} "
         f"(project type {config.project_type}, rate limits {config.rate_limits}, "
         f"state {config.state_dir})",
-        file=sys.stderr, flush=True,
+        file=sys.stderr,
+        flush=True,
     )
     asyncio.run(server.serve(sockets=[sock]))
     return 0

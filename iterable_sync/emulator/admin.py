@@ -47,8 +47,9 @@ async def _json(request: Request) -> dict[str, Any]:
 
 async def health(request: Request) -> Response:
     rt = _rt(request)
-    return Json({"status": "ok", "projectType": rt.config.project_type,
-                         "rateLimits": rt.limiter.mode})
+    return Json(
+        {"status": "ok", "projectType": rt.config.project_type, "rateLimits": rt.limiter.mode}
+    )
 
 
 async def reset(request: Request) -> Response:
@@ -71,8 +72,9 @@ async def limits(request: Request) -> Response:
     if request.method == "PUT":
         body = await _json(request)
         try:
-            rt.limiter.configure(str(body.get("mode", rt.limiter.mode)),
-                                 body.get("overrides") or {})
+            rt.limiter.configure(
+                str(body.get("mode", rt.limiter.mode)), body.get("overrides") or {}
+            )
         except (ValueError, TypeError) as exc:
             raise bad_params(f"Invalid rate-limit settings: {exc}") from None
     return Json(rt.limiter.describe())
@@ -130,8 +132,12 @@ rate limits <b>{html.escape(rt.limiter.mode)}</b> &middot; users <b>{summary["us
 &middot; forgotten <b>{summary["forgotten"]}</b> &middot;
 events <b>{summary["events"]["total"]}</b></p>
 <h2>Recent calls</h2>
-{_table(recent, ["seq", "time", "method", "path", "status", "batchSize", "latencyMs",
-                 "code", "fault"])}
+{
+        _table(
+            recent,
+            ["seq", "time", "method", "path", "status", "batchSize", "latencyMs", "code", "fault"],
+        )
+    }
 <h2>User fields</h2>{_table(fields, ["field", "type"])}
 <h2>Events</h2>{_table(events, ["event", "count"])}
 <h2>Lists</h2>{_table(summary["lists"], ["id", "name", "members"])}

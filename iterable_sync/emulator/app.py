@@ -156,16 +156,18 @@ class EmulatorApp(Starlette):
         fault: str | None = None
 
         def log(status: int | None, code: str | None = None) -> None:
-            rt.calls.add({
-                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "batchSize": meta.get("batch"),
-                "latencyMs": round((time.perf_counter() - started) * 1000, 2),
-                "code": code,
-                "fault": fault,
-            })
+            rt.calls.add(
+                {
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "batchSize": meta.get("batch"),
+                    "latencyMs": round((time.perf_counter() - started) * 1000, 2),
+                    "code": code,
+                    "fault": fault,
+                }
+            )
 
         async def answer(response: Response, code: str | None) -> None:
             await response(scope, receive, send)
@@ -248,7 +250,10 @@ def create_app(config: EmulatorConfig) -> Starlette:
         on_daily=project.store.record_quota,
     )
     runtime = Runtime(
-        config, project, limiter, FaultInjector(config.faults, config.latency_ms),
+        config,
+        project,
+        limiter,
+        FaultInjector(config.faults, config.latency_ms),
         CallLog(config.call_log_size),
     )
 

@@ -46,8 +46,10 @@ def _check_item(item_id: str, value: dict[str, Any]) -> str:
 
 
 def _missing(name: str) -> str:
-    return (f"You are trying to access catalog {name}, but it does not yet exist. Please see "
-            "our API docs to explicitly create the catalog.")
+    return (
+        f"You are trying to access catalog {name}, but it does not yet exist. Please see "
+        "our API docs to explicitly create the catalog."
+    )
 
 
 def _catalog_id(project: Project, name: str, status: int = 404) -> int:
@@ -100,8 +102,11 @@ def list_catalogs(project: Project, page: int = 1, page_size: int = 10) -> dict[
             "SELECT name FROM catalogs ORDER BY name_key LIMIT ? OFFSET ?",
             (page_size, (page - 1) * page_size),
         ).fetchall()
-    return {"catalogNames": [{"name": r[0]} for r in rows], "totalCatalogsCount": total,
-            **_page_urls("/api/catalogs", page, page_size, total)}
+    return {
+        "catalogNames": [{"name": r[0]} for r in rows],
+        "totalCatalogsCount": total,
+        **_page_urls("/api/catalogs", page, page_size, total),
+    }
 
 
 def delete_catalog(project: Project, name: str) -> str:
@@ -118,12 +123,19 @@ def bulk_upsert(project: Project, name: str, body: dict[str, Any]) -> str:
     documents: dict[str, Any] = body["documents"]
     merge = bool(body["replaceUploadedFieldsOnly"])
     if len(documents) > MAX_ITEMS:
-        raise ApiError(400, "BatchTooLarge",
-                       f"Batch of {len(documents)} items exceeds the maximum of {MAX_ITEMS}")
+        raise ApiError(
+            400,
+            "BatchTooLarge",
+            f"Batch of {len(documents)} items exceeds the maximum of {MAX_ITEMS}",
+        )
     for item_id, value in documents.items():
         if not isinstance(value, dict):
-            raise ApiError(400, "BadJsonBody", "Invalid JSON body",
-                           {f"obj.documents.{item_id}": "Object value expected"})
+            raise ApiError(
+                400,
+                "BadJsonBody",
+                "Invalid JSON body",
+                {f"obj.documents.{item_id}": "Object value expected"},
+            )
         _check_item(item_id, value)
     with project.store.tx() as conn:
         catalog = _catalog_id(project, name)
@@ -136,11 +148,12 @@ def _write_items(conn: Any, catalog: int, documents: dict[str, Any], merge: bool
     existing: dict[str, dict[str, Any]] = {}
     if merge and ids:
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for item_id, value in conn.execute(
                 f"SELECT item_id, value FROM catalog_items WHERE catalog_id=? "
-                f"AND item_id IN ({marks})", [catalog, *chunk]
+                f"AND item_id IN ({marks})",
+                [catalog, *chunk],
             ):
                 existing[item_id] = json.loads(value)
     ts = now_ms()
@@ -165,20 +178,25 @@ def bulk_delete(project: Project, name: str, item_ids: list[str]) -> str:
     return f"Successfully received request to delete {len(item_ids)} items from catalog {name}"
 
 
-def put_item(project: Project, name: str, item_id: str, value: dict[str, Any],
-             merge: bool) -> dict[str, Any]:
+def put_item(
+    project: Project, name: str, item_id: str, value: dict[str, Any], merge: bool
+) -> dict[str, Any]:
     _check_item(item_id, value)
     with project.store.tx() as conn:
         # The recorded PATCH on a missing catalog answered 400 BadParams; PUT says 404.
         catalog = _catalog_id(project, name, 400 if merge else 404)
         _write_items(conn, catalog, {item_id: value}, merge)
-    return {"catalogName": name, "itemId": item_id,
-            "url": f"/api/catalogs/{name}/items/{item_id}"}
+    return {"catalogName": name, "itemId": item_id, "url": f"/api/catalogs/{name}/items/{item_id}"}
 
 
 def _render(name: str, item_id: str, value: str, modified: int) -> dict[str, Any]:
-    return {"catalogName": name, "itemId": item_id, "size": len(value.encode()),
-            "lastModified": modified, "value": json.loads(value)}
+    return {
+        "catalogName": name,
+        "itemId": item_id,
+        "size": len(value.encode()),
+        "lastModified": modified,
+        "value": json.loads(value),
+    }
 
 
 def get_item(project: Project, name: str, item_id: str) -> dict[str, Any]:
@@ -203,8 +221,14 @@ def delete_item(project: Project, name: str, item_id: str) -> str:
     return f"Received request to deleted item ID {item_id} from catalog {name}"
 
 
-def list_items(project: Project, name: str, page: int = 1, page_size: int = 10,
-               order_by: str = "itemId", ascending: bool = True) -> dict[str, Any]:
+def list_items(
+    project: Project,
+    name: str,
+    page: int = 1,
+    page_size: int = 10,
+    order_by: str = "itemId",
+    ascending: bool = True,
+) -> dict[str, Any]:
     page, page_size = _page_args(page, page_size)
     column = "last_modified_ms" if order_by == "lastModified" else "item_id"
     direction = "ASC" if ascending else "DESC"

@@ -26,8 +26,12 @@ from iterable_sync.emulator.userbatch import BatchResult, UserBatch, UserInput
 from iterable_sync.emulator.users import MAX_BATCH, raise_failure
 
 FAILED_EVENT_KEYS = (
-    "forgottenEmails", "forgottenUserIds", "invalidEmails", "invalidUserIds",
-    "notFoundEmails", "notFoundUserIds",
+    "forgottenEmails",
+    "forgottenUserIds",
+    "invalidEmails",
+    "invalidUserIds",
+    "notFoundEmails",
+    "notFoundUserIds",
 )
 MAX_EVENT_ID_BYTES = 512
 _MS_THRESHOLD = 100_000_000_000  # 1973 in ms, year 5138 in seconds: bigger means ms
@@ -108,8 +112,17 @@ def record_events(project: Project, events: Sequence[EventInput], bulk: bool) ->
                 result.rows.append(row)
                 result.success_count += 1
                 extra = {**event.extra, "email": row.email, "userId": row.user_id}
-                rows.append((event.event_id, row.id, event.name, event.event_type,
-                             event.created_ms, dumps(efields), dumps(extra)))
+                rows.append(
+                    (
+                        event.event_id,
+                        row.id,
+                        event.name,
+                        event.event_type,
+                        event.created_ms,
+                        dumps(efields),
+                        dumps(extra),
+                    )
+                )
             batch.flush()
             store.upsert_events(rows)
             project.save_fields(staged)
@@ -131,7 +144,8 @@ def track_bulk(project: Project, body: dict[str, Any]) -> dict[str, Any]:
     raw_events = body["events"]
     if len(raw_events) > MAX_BATCH:
         raise ApiError(
-            400, "BatchTooLarge",
+            400,
+            "BatchTooLarge",
             f"Batch of {len(raw_events)} events exceeds the maximum of {MAX_BATCH}",
         )
     result = record_events(project, [_track_input(e) for e in raw_events], bulk=True)
@@ -162,8 +176,16 @@ def track_purchase(project: Project, body: dict[str, Any]) -> tuple[str, dict[st
     user = _commerce_user(body, [])
     data = {**(body.get("dataFields") or {}), "shoppingCartItems": items, "total": body["total"]}
     extra = {k: body[k] for k in ("campaignId", "templateId") if body.get(k) is not None}
-    event = EventInput(user, "purchase", _event_id(body.get("id")),
-                       created_ms(body.get("createdAt")), data, "purchase", extra, True)
+    event = EventInput(
+        user,
+        "purchase",
+        _event_id(body.get("id")),
+        created_ms(body.get("createdAt")),
+        data,
+        "purchase",
+        extra,
+        True,
+    )
     result = record_events(project, [event], bulk=False)
     if result.failures:
         raise_failure(result.failures[0])
@@ -173,8 +195,16 @@ def track_purchase(project: Project, body: dict[str, Any]) -> tuple[str, dict[st
 def update_cart(project: Project, body: dict[str, Any]) -> None:
     items = body["items"]
     user = _commerce_user(body, items)
-    event = EventInput(user, "updateCart", uuid.uuid4().hex, created_ms(None),
-                       {"shoppingCartItems": items}, "updateCart", {}, True)
+    event = EventInput(
+        user,
+        "updateCart",
+        uuid.uuid4().hex,
+        created_ms(None),
+        {"shoppingCartItems": items},
+        "updateCart",
+        {},
+        True,
+    )
     result = record_events(project, [event], bulk=False)
     if result.failures:
         raise_failure(result.failures[0])

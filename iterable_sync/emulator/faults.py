@@ -112,8 +112,13 @@ class FaultInjector:
             if not targeted:
                 return Decision("ok", delay)
             draw = self._rng.random()
-            for kind, p in (("429", c.p429), ("500", c.p500), ("503", c.p503),
-                            ("drop", c.p_drop), ("drop_after_apply", c.p_drop_after_apply)):
+            for kind, p in (
+                ("429", c.p429),
+                ("500", c.p500),
+                ("503", c.p503),
+                ("drop", c.p_drop),
+                ("drop_after_apply", c.p_drop_after_apply),
+            ):
                 if draw < p:
                     return Decision(kind, delay)  # type: ignore[arg-type]
                 draw -= p

@@ -59,8 +59,14 @@ def parse_date(text: str) -> datetime | None:
         tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
     try:  # 0000-00-00, 2024-02-30 ...: shaped like a date, but not one
         return datetime(
-            int(year), int(month), int(day), int(hh or 0), int(mm or 0), int(ss or 0),
-            int(millis[1:]) * 1000 if millis else 0, tzinfo=tz,
+            int(year),
+            int(month),
+            int(day),
+            int(hh or 0),
+            int(mm or 0),
+            int(ss or 0),
+            int(millis[1:]) * 1000 if millis else 0,
+            tzinfo=tz,
         )
     except ValueError:
         return None

@@ -100,9 +100,7 @@ UNSUBSCRIBE = _obj(
     campaignId=L,
     channelUnsubscribe=B,
 )
-CATALOG_BULK = _obj(
-    documents=F("object", True), replaceUploadedFieldsOnly=F("boolean", True)
-)
+CATALOG_BULK = _obj(documents=F("object", True), replaceUploadedFieldsOnly=F("boolean", True))
 CATALOG_DELETE = _obj(itemIds=F("array", True, S))
 CATALOG_PUT = _obj(value=F("object", True))
 CATALOG_PATCH = _obj(update=F("object", True))
@@ -112,7 +110,10 @@ SEED_USERS = _obj(users=F("array", True, USER))
 # Python types that certainly fit a kind (bool is not an int here; longs need their
 # range checked, so they take the slow path).
 _EXACT: dict[str, tuple[type, ...]] = {
-    "string": (str,), "boolean": (bool,), "object": (dict,), "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
     "number": (int,),
 }
 

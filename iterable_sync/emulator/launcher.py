@@ -101,10 +101,21 @@ class EmulatorProcess:
 
     def _command(self) -> list[str]:
         cmd = [
-            sys.executable, "-m", "iterable_sync.emulator",
-            "--host", self.host, "--port", str(self.port),
-            "--project-type", self.project_type, "--state-dir", str(self.state_dir),
-            "--rate-limits", self.rate_limits, "--latency-ms", str(self.latency_ms),
+            sys.executable,
+            "-m",
+            "iterable_sync.emulator",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--project-type",
+            self.project_type,
+            "--state-dir",
+            str(self.state_dir),
+            "--rate-limits",
+            self.rate_limits,
+            "--latency-ms",
+            str(self.latency_ms),
         ]
         if self.faults:
             cmd += ["--faults", json.dumps(self.faults)]
@@ -127,8 +138,11 @@ class EmulatorProcess:
         )
         self._log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
-            self._command(), stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT, env=env,
+            self._command(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         try:
             self._wait_ready(ready)
@@ -152,7 +166,8 @@ class EmulatorProcess:
                     self.port = int(json.loads(ready.read_text())["port"])
                     response = httpx.get(
                         f"http://{self.host}:{self.port}/_emulator/health",
-                        headers={"Api-Key": self.api_key}, timeout=2.0,
+                        headers={"Api-Key": self.api_key},
+                        timeout=2.0,
                     )
                     if response.status_code == 200:
                         return

@@ -64,8 +64,9 @@ def parse_override(value: dict[str, Any]) -> Limit:
         raise ValueError("rate must be > 0 (or null for no windowed limit)")
     if float(per) <= 0:
         raise ValueError("per must be > 0")
-    return Limit(None if rate is None else float(rate), float(per),
-                 None if daily is None else int(daily))
+    return Limit(
+        None if rate is None else float(rate), float(per), None if daily is None else int(daily)
+    )
 
 
 class RateLimiter:
@@ -137,8 +138,8 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             wait = math.ceil((1.0 - tokens) / refill)
             raise rate_limited(
-                f"Exceeded rate limit of {limit.rate:g} requests per {limit.per:g}s for "
-                f"{key}.", max(1, wait),
+                f"Exceeded rate limit of {limit.rate:g} requests per {limit.per:g}s for {key}.",
+                max(1, wait),
             )
         self._buckets[key] = (tokens - 1.0, now)
 
@@ -153,4 +154,3 @@ class RateLimiter:
             raise rate_limited(
                 f"Daily cap of {cap} requests per 24 hours reached for {key}.", max(1, wait)
             )
-

@@ -27,8 +27,12 @@ def get_lists(project: Project) -> dict[str, Any]:
         ).fetchall()
     lists = []
     for list_id, name, description, created, list_type in rows:
-        item: dict[str, Any] = {"id": list_id, "name": name, "createdAt": created,
-                                "listType": list_type}
+        item: dict[str, Any] = {
+            "id": list_id,
+            "name": name,
+            "createdAt": created,
+            "listType": list_type,
+        }
         if description:
             item["description"] = description
         lists.append(item)
@@ -38,9 +42,7 @@ def get_lists(project: Project) -> dict[str, Any]:
 def _require_list(project: Project, list_id: int) -> None:
     found = None
     if 0 < list_id < 2**63:  # SQLite integers are 64-bit
-        found = project.store.conn.execute(
-            "SELECT 1 FROM lists WHERE id=?", (list_id,)
-        ).fetchone()
+        found = project.store.conn.execute("SELECT 1 FROM lists WHERE id=?", (list_id,)).fetchone()
     if found is None:
         # Clients (block/iterable-go) look for this token in msg.
         raise bad_params(f"error.lists.invalidListId: list {list_id} does not exist")
@@ -49,9 +51,10 @@ def _require_list(project: Project, list_id: int) -> None:
 def delete_list(project: Project, list_id: int) -> str:
     pid = project.config.project_id
     with project.store.tx() as conn:
-        if not 0 < list_id < 2**63 or conn.execute(
-            "DELETE FROM lists WHERE id=?", (list_id,)
-        ).rowcount == 0:
+        if (
+            not 0 < list_id < 2**63
+            or conn.execute("DELETE FROM lists WHERE id=?", (list_id,)).rowcount == 0
+        ):
             raise bad_params(
                 f"Unable to delete list {list_id} in Project {pid}, which does not exist."
             )
@@ -75,7 +78,8 @@ def _list_body(result: BatchResult) -> dict[str, Any]:
 def _check_size(subscribers: list[Any]) -> None:
     if len(subscribers) > MAX_BATCH:
         raise ApiError(
-            400, "BatchTooLarge",
+            400,
+            "BatchTooLarge",
             f"Batch of {len(subscribers)} subscribers exceeds the maximum of {MAX_BATCH}",
         )
 
@@ -98,8 +102,10 @@ def subscribe(project: Project, body: dict[str, Any]) -> dict[str, Any]:
         with store.read():
             _require_list(project, list_id)
         result = write_users(
-            project, [UserInput.from_body(s) for s in subscribers],
-            allow_create=not update_only, after=add_members,
+            project,
+            [UserInput.from_body(s) for s in subscribers],
+            allow_create=not update_only,
+            after=add_members,
         )
     return _list_body(result)
 
@@ -124,8 +130,11 @@ def unsubscribe(project: Project, body: dict[str, Any]) -> dict[str, Any]:
                     (list_id, outcome.id),
                 ).fetchone()
                 if member is None:
-                    outcome = (Failure("notFoundEmails", user.email) if user.email
-                               else Failure("notFoundUserIds", user.user_id or ""))
+                    outcome = (
+                        Failure("notFoundEmails", user.email)
+                        if user.email
+                        else Failure("notFoundUserIds", user.user_id or "")
+                    )
             if isinstance(outcome, Failure):
                 result.failures.append(outcome)
                 continue

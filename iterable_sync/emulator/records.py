@@ -9,9 +9,16 @@ from typing import Any
 from iterable_sync.emulator.identity import Failure, normalise_email
 
 FAILED_USER_KEYS = (
-    "conflictEmails", "conflictUserIds", "forgottenEmails", "forgottenUserIds",
-    "invalidDataEmails", "invalidDataUserIds", "invalidEmails", "invalidUserIds",
-    "notFoundEmails", "notFoundUserIds",
+    "conflictEmails",
+    "conflictUserIds",
+    "forgottenEmails",
+    "forgottenUserIds",
+    "invalidDataEmails",
+    "invalidDataUserIds",
+    "invalidEmails",
+    "invalidUserIds",
+    "notFoundEmails",
+    "notFoundUserIds",
 )
 
 

@@ -68,6 +68,7 @@ def _bool_query(request: Request, name: str, default: bool = False) -> bool:
 
 # --- users ------------------------------------------------------------------------------
 
+
 async def users_update(request: Request) -> Response:
     body = await _body(request, jsonbody.UPDATE_USER)
     _note_batch(request, 1)
@@ -134,6 +135,7 @@ async def users_get_fields(request: Request) -> Response:
 
 # --- events and commerce ---------------------------------------------------------------
 
+
 async def events_track(request: Request) -> Response:
     body = await _body(request, jsonbody.TRACK)
     _note_batch(request, 1)
@@ -172,6 +174,7 @@ async def events_get(request: Request) -> Response:
 
 
 # --- lists -----------------------------------------------------------------------------
+
 
 async def lists_get(request: Request) -> Response:
     return Json(await _run(lists.get_lists, _project(request)))
@@ -213,6 +216,7 @@ async def lists_size(request: Request) -> Response:
 
 # --- catalogs --------------------------------------------------------------------------
 
+
 async def catalogs_list(request: Request) -> Response:
     page, size = _int_query(request, "page", 1), _int_query(request, "pageSize", 10)
     return success(params=await _run(catalogs.list_catalogs, _project(request), page, size))
@@ -225,8 +229,9 @@ async def catalog_create(request: Request) -> Response:
 
 
 async def catalog_delete(request: Request) -> Response:
-    return success(await _run(catalogs.delete_catalog, _project(request),
-                              request.path_params["catalogName"]))
+    return success(
+        await _run(catalogs.delete_catalog, _project(request), request.path_params["catalogName"])
+    )
 
 
 async def catalog_items_upsert(request: Request) -> Response:
@@ -304,6 +309,9 @@ API_ROUTES: list[Route] = [
     Route("/api/catalogs/{catalogName}/items", catalog_items_list, methods=["GET"]),
     Route("/api/catalogs/{catalogName}/items", catalog_items_upsert, methods=["POST"]),
     Route("/api/catalogs/{catalogName}/items", catalog_items_delete, methods=["DELETE"]),
-    Route("/api/catalogs/{catalogName}/items/{itemId}", catalog_item,
-          methods=["GET", "PUT", "PATCH", "DELETE"]),
+    Route(
+        "/api/catalogs/{catalogName}/items/{itemId}",
+        catalog_item,
+        methods=["GET", "PUT", "PATCH", "DELETE"],
+    ),
 ]

@@ -46,8 +46,17 @@ CREATE TABLE IF NOT EXISTS catalog_items(
     catalog_id INTEGER NOT NULL, item_id TEXT NOT NULL, value TEXT NOT NULL,
     last_modified_ms INTEGER NOT NULL, PRIMARY KEY(catalog_id, item_id));
 """
-_TABLES = ("users", "fields", "forgotten", "quota", "events", "lists", "list_members",
-           "catalogs", "catalog_items")
+_TABLES = (
+    "users",
+    "fields",
+    "forgotten",
+    "quota",
+    "events",
+    "lists",
+    "list_members",
+    "catalogs",
+    "catalog_items",
+)
 _CHUNK = 500  # stay far below SQLite's bound-parameter limit
 
 UserRow = tuple[int, str | None, str | None, str]  # id, email, user_id, data JSON
@@ -133,8 +142,7 @@ class Store:
         for chunk in _chunks(values):
             marks = ",".join("?" * len(chunk))
             rows += self.conn.execute(
-                f"SELECT id, email, user_id FROM users WHERE {column} IN ({marks}) "
-                "ORDER BY id",
+                f"SELECT id, email, user_id FROM users WHERE {column} IN ({marks}) ORDER BY id",
                 list(chunk),
             ).fetchall()
         return rows
@@ -167,11 +175,12 @@ class Store:
     def delete_users(self, ids: Sequence[int]) -> None:
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for table, column in (("users", "id"), ("events", "user_row"),
-                                  ("list_members", "user_row")):
-                self.conn.execute(
-                    f"DELETE FROM {table} WHERE {column} IN ({marks})", list(chunk)
-                )
+            for table, column in (
+                ("users", "id"),
+                ("events", "user_row"),
+                ("list_members", "user_row"),
+            ):
+                self.conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", list(chunk))
 
     def user_lists(self, user_row: int) -> list[int]:
         rows = self.conn.execute(
@@ -249,9 +258,11 @@ class Store:
                     "ON i.catalog_id = c.id GROUP BY c.id ORDER BY c.name_key"
                 )
             ]
-            by_name = dict(c.execute(
-                "SELECT event_name, COUNT(*) FROM events GROUP BY event_name ORDER BY 1"
-            ).fetchall())
+            by_name = dict(
+                c.execute(
+                    "SELECT event_name, COUNT(*) FROM events GROUP BY event_name ORDER BY 1"
+                ).fetchall()
+            )
             return {
                 "users": one("SELECT COUNT(*) FROM users"),
                 "forgotten": one("SELECT COUNT(*) FROM forgotten"),

@@ -27,6 +27,7 @@ from iterable_sync.emulator.store import dumps, loads
 
 __all__ = ["BatchResult", "Row", "UserBatch", "UserInput", "write_users"]
 
+
 class UserBatch:
     def __init__(self, project: Project, allow_create: bool = True) -> None:
         self.project = project
@@ -257,8 +258,11 @@ class UserBatch:
 
     def touch(self, row: Row) -> None:
         """Stamp Iterable's system fields on a written profile."""
-        system: dict[str, Any] = {"profileUpdatedAt": self.now, "email": row.email,
-                                  "userId": row.user_id}
+        system: dict[str, Any] = {
+            "profileUpdatedAt": self.now,
+            "email": row.email,
+            "userId": row.user_id,
+        }
         if row.new:
             system.setdefault("signupDate", self.now)
             system.setdefault("signupSource", "API")

@@ -191,7 +191,9 @@ class SyncRun:
     def _write_calls_only(self) -> None:
         calls = self.call_log.drain()
         if calls:
-            self.session.append(sql.API_CALLS_TABLE, calls_table(calls, self.run_id, self.sync.name))
+            self.session.append(
+                sql.API_CALLS_TABLE, calls_table(calls, self.run_id, self.sync.name)
+            )
 
     def count_changes(self) -> dict[str, int]:
         rows = self.session.query(

@@ -10,12 +10,12 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from iterable_sync.checks import sync_checks
 from iterable_sync.iterable import CallRecord
 from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
-from iterable_sync.checks import sync_checks
 from iterable_sync.sync.config import Budget, SyncConfig
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
 from iterable_sync.sync.outcomes import RunTally
@@ -74,9 +74,7 @@ def build_records_and_diff(
 ) -> dict[str, int]:
     """Records, state and diff tables for this run; returns the counts by kind."""
     types = _column_types(session, sync)
-    session.execute(
-        sql.records_sql(sync, snapshot_table(sync), types, project_type, field_types)
-    )
+    session.execute(sql.records_sql(sync, snapshot_table(sync), types, project_type, field_types))
     session.execute(sql.state_ddl(sync))
     session.execute(sql.diff_sql(sync, full_resync=full_resync))
     tables = sql.SyncTables(sync.name)
@@ -322,6 +320,10 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
                     }
                 )
             tally = send_diff(session, sync, iterable, project_type, run_id, context.log)
+            session.execute(
+                sql.history_sql(sync, f"{sync.type.value}/{sync.mode.value}"),
+                [run_id, run_id, run_id, sync.name, run_id],
+            )
             period = sync_checks.billing_period()
             sync_checks.record_queried(session, sync, period)
             tally.queried = int(

@@ -25,9 +25,9 @@ def harness_with(warehouse, emulator, rows, **kwargs) -> Harness:
 
 def test_a_little_dirt_warns_and_the_rest_syncs(warehouse, shared_emulator):
     rows = [contact(i) for i in range(200)]
-    rows[10]["EMAIL"] = "broken"                              # 0.5% bad identifiers
-    rows[11]["TRIAL_START_DATE"] = "0000-00-00 00:00:00"      # 0.5% bad values
-    rows.append(contact(12, FIRST_NAME="Copy"))               # one duplicate key
+    rows[10]["EMAIL"] = "broken"  # 0.5% bad identifiers
+    rows[11]["TRIAL_START_DATE"] = "0000-00-00 00:00:00"  # 0.5% bad values
+    rows.append(contact(12, FIRST_NAME="Copy"))  # one duplicate key
     harness = harness_with(warehouse, shared_emulator, rows)
     result = harness.run()
     checks = checks_of(result)
@@ -48,11 +48,17 @@ def test_a_little_dirt_warns_and_the_rest_syncs(warehouse, shared_emulator):
         # A join that multiplies rows: 5% duplicate keys.
         ("primary_key_unique", lambda rows: rows + [dict(r) for r in rows[:10]]),
         # A lost identifier column: 10% of emails gone.
-        ("identifiers_valid", lambda rows: [
-            {**r, "EMAIL": None} if i % 10 == 0 else r for i, r in enumerate(rows)]),
+        (
+            "identifiers_valid",
+            lambda rows: [{**r, "EMAIL": None} if i % 10 == 0 else r for i, r in enumerate(rows)],
+        ),
         # An upstream type change: 5% of dates turned to text.
-        ("values_fit_iterable_types", lambda rows: [
-            {**r, "TRIAL_START_DATE": "N/A"} if i % 20 == 0 else r for i, r in enumerate(rows)]),
+        (
+            "values_fit_iterable_types",
+            lambda rows: [
+                {**r, "TRIAL_START_DATE": "N/A"} if i % 20 == 0 else r for i, r in enumerate(rows)
+            ],
+        ),
     ],
 )
 def test_a_broken_model_is_blocked_before_anything_is_sent(
@@ -87,7 +93,9 @@ def test_queried_records_budget_counts_each_record_once_and_blocks_past_it(
     warehouse, shared_emulator
 ):
     harness = harness_with(
-        warehouse, shared_emulator, [contact(i) for i in range(100)],
+        warehouse,
+        shared_emulator,
+        [contact(i) for i in range(100)],
         budget=Budget(queried_records=150, warn_at=0.5),
     )
     first = checks_of(harness.run())["queried_records_budget"]

@@ -160,3 +160,40 @@ def test_full_resync_resends_every_row(harness):
     result = harness.run(run_config={"ops": {"contacts_diff": {"config": {"full_resync": True}}}})
     meta = harness.sync_metadata(result, harness.sync)
     assert (meta["changed"], meta["accepted"]) == (N, N)
+
+
+def test_a_run_that_dies_between_batches_resumes_without_duplicates(warehouse, emulator):
+    rows = [contact(i) for i in range(2_500)]  # three batches
+    with warehouse.session() as session:
+        create_contacts(session, rows)
+    harness = Harness(warehouse=warehouse, emulator=emulator, sync=make_sync())
+    harness.iterable_options = {"max_attempts": 1, "max_in_flight": 1}
+    # The first batch lands; the second fails for good and the run dies.
+    script = ["ok", "500", "500", "500"]
+    emulator.admin.set_faults(path_scripts={"/api/users/bulkUpdate": script})
+    assert not harness.run(raise_on_error=False).success
+    synced = harness.query("SELECT count(*) AS N FROM ITERABLE_SYNC.CONTACTS__STATE")[0]["N"]
+    assert synced == emulator.admin.state()["users"] == 1_000
+
+    emulator.admin.clear_faults()
+    harness.iterable_options = {}
+    meta = harness.sync_metadata(harness.run(), harness.sync)
+    assert (meta["added"], meta["accepted"]) == (1_500, 1_500)  # only what was missing
+    assert emulator.admin.state()["users"] == 2_500
+    state = harness.query("SELECT count(*) AS N FROM ITERABLE_SYNC.CONTACTS__STATE")[0]["N"]
+    assert state == 2_500
+
+
+def test_the_api_key_is_in_no_log_metadata_or_table(harness):
+    result = harness.run()
+    key = harness.emulator.api_key
+    logged = " ".join(repr(event) for event in result.all_events)
+    assert key not in logged
+    with harness.warehouse.session() as session:
+        tables = session.query(
+            "SELECT table_schema || '.' || table_name AS T FROM information_schema.tables"
+            " WHERE table_schema = 'ITERABLE_SYNC'"
+        )
+        for table in tables:
+            assert key not in repr(session.query(f"SELECT * FROM {table['T']}"))
+    assert key not in repr(harness.emulator.admin.calls(limit=100_000))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
@@ -46,6 +48,16 @@ def make_batch(thread: int, batch: int) -> dict:
     }
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time a process has used (Linux /proc), to report capacity per core: on a shared
+    machine the wall-clock rate also measures everyone else's load."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def payloads(thread: int, count: int) -> list[bytes]:
     # Encoded before the clock starts: the benchmark measures the emulator, not the client.
     return [json.dumps(make_batch(thread, batch)).encode() for batch in range(count)]
@@ -78,6 +90,7 @@ def main() -> int:
         bodies = [payloads(t, int(args.seconds * 15)) for t in range(args.threads)]
         totals = [0] * args.threads
         errors: list[str] = []
+        cpu_before = cpu_seconds(emulator.pid)
         started = time.monotonic()
         deadline = started + args.seconds
         threads = [
@@ -92,10 +105,15 @@ def main() -> int:
         for thread in threads:
             thread.join(args.seconds + 60)
         elapsed = time.monotonic() - started
+        cpu_after = cpu_seconds(emulator.pid)
         stored = emulator.admin.state()["users"]
     rate = sum(totals) / elapsed
     ratio = rate / REAL_CEILING
     verdict = "pass" if ratio >= TARGET_RATIO and not errors else "FAIL"
+    per_cpu = "n/a"
+    if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
+        per_cpu = f"{sum(totals) / (cpu_after - cpu_before):,.0f}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"| metric | value |\n|---|---|\n"
           f"| users sent (accepted) | {sum(totals):,} in {elapsed:.1f} s, "
           f"{args.threads} threads |\n"
@@ -103,6 +121,8 @@ def main() -> int:
           f"| emulator users/s | {rate:,.0f} |\n"
           f"| Iterable ceiling users/s | {REAL_CEILING:,} |\n"
           f"| ratio | {ratio:.1f}x (target >= {TARGET_RATIO:g}x) |\n"
+          f"| users per emulator CPU-second | {per_cpu} |\n"
+          f"| machine load average (1, 5, 15 min) | {load} |\n"
           f"| result | {verdict} |")
     for error in errors[:3]:
         print(f"error: {error}")

@@ -149,6 +149,7 @@ class StagedFields:
     created: dict[str, None] = field(default_factory=dict)
     filtered: dict[str, None] = field(default_factory=dict)
     views: dict[str, dict[str, str]] = field(default_factory=dict)
+    plans: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def _view(self, category: str) -> dict[str, str]:
         view = self.views.get(category)
@@ -172,20 +173,62 @@ class StagedFields:
     def _members(
         self, category: str, prefix: str, data: dict[str, Any], record: int, create: bool
     ) -> dict[str, Any]:
+        # The records of a bulk request mostly share one shape (keys and value types). Once
+        # a shape has checked cleanly against known fields, later records of that shape
+        # only revisit their dates and objects. Known fields never change type, so a plan
+        # stays valid for the whole request.
+        shape = (category, prefix, tuple(data), tuple(map(type, data.values())))
+        plan = self.plans.get(shape)
+        if plan is None:
+            return self._members_checked(category, prefix, data, record, create, shape)
+        out = dict(data)
+        for key, action in plan:
+            value = data[key]
+            if action == "object":
+                out[key] = self._members(category, f"{prefix}{key}.", value, record, create)
+            elif parse_date(value) is not None:
+                out[key] = normalise_date(value)
+            else:  # not a date after all: the full check records the mismatch
+                return self._members_checked(category, prefix, data, record, create, None)
+        return out
+
+    def _members_checked(
+        self,
+        category: str,
+        prefix: str,
+        data: dict[str, Any],
+        record: int,
+        create: bool,
+        shape: tuple[Any, ...] | None,
+    ) -> dict[str, Any]:
         view = self._view(category)
+        exact = _EXACT_KIND
         out: dict[str, Any] = {}
+        plan: list[tuple[str, str]] | None = []
         for key, value in data.items():
-            path = prefix + key
+            path = prefix + key if prefix else key
+            expected = view.get(path)
             cls = type(value)
-            if _EXACT_KIND.get(cls, "") == view.get(path):
-                out[key] = value  # exact type match; a string field takes any string
-                continue
-            if cls is dict and view.get(path) == "object" and not path.endswith("_geo_location"):
-                out[key] = self._members(category, path + ".", value, record, create)
-                continue
+            if expected is not None:
+                if exact.get(cls) == expected or value is None:
+                    out[key] = value  # a string field takes any string, dates included
+                    continue
+                if cls is str and expected == "date" and parse_date(value) is not None:
+                    out[key] = normalise_date(value)
+                    if plan is not None:
+                        plan.append((key, "date"))
+                    continue
+                if cls is dict and expected == "object" and not path.endswith("_geo_location"):
+                    out[key] = self._members(category, path + ".", value, record, create)
+                    if plan is not None:
+                        plan.append((key, "object"))
+                    continue
+            plan = None  # a new field, a mismatch, a list...: no shortcut for this shape
             keep, normalised = self._value(category, path, value, record, create)
             if keep:
                 out[key] = normalised
+        if plan is not None and shape is not None:
+            self.plans[shape] = tuple(plan)
         return out
 
     def _value(

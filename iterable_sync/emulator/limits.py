@@ -109,6 +109,11 @@ class RateLimiter:
             self._buckets.clear()
             self._daily.clear()
 
+    def persists(self, key: str) -> bool:
+        """Whether checking ``key`` records to the store (a daily-capped endpoint)."""
+        limit = self.overrides.get(key) or PUBLISHED.get(key)
+        return self.mode != "off" and limit is not None and limit.daily is not None
+
     def check(self, key: str) -> None:
         """Count one request against ``key`` or raise 429 RateLimitExceeded."""
         if self.mode == "off":

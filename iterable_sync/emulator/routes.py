@@ -21,6 +21,7 @@ from iterable_sync.emulator.responses import ApiError, Json, bad_params, success
 T = TypeVar("T")
 BULK_MAX_BYTES = 4 * 1024 * 1024  # users/bulkUpdate's documented body cap (also trackBulk)
 MAX_BODY_BYTES = 16 * 1024 * 1024
+_INLINE_PARSE_BYTES = 16 * 1024
 
 
 def _project(request: Request) -> Project:
@@ -39,6 +40,8 @@ async def _body(
         raise ApiError(
             413, "BatchTooLarge", f"Request body of {len(raw)} bytes exceeds {max_bytes} bytes"
         )
+    if len(raw) < _INLINE_PARSE_BYTES:  # a thread hop costs more than parsing a small body
+        return jsonbody.parse_body(raw, spec, request.url.path)
     return await run_in_threadpool(jsonbody.parse_body, raw, spec, request.url.path)
 
 

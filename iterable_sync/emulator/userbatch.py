@@ -216,21 +216,21 @@ class UserBatch:
     @staticmethod
     def _patch(row: Row, fields: dict[str, Any], merge_nested: bool) -> None:
         pre: dict[str, Any] = {}
-        patch: dict[str, Any] = {}
         for key, value in fields.items():
-            if key in ("email", "userId"):
-                continue  # identifiers are owned by resolve()
-            if isinstance(value, dict):
+            if type(value) is dict:
                 # json_patch merges objects recursively; Iterable replaces them (or merges
                 # one level), so delete what must be replaced before patching.
                 if not merge_nested:
                     pre[key] = None
                 else:
-                    inner = {k: None for k, v in value.items() if isinstance(v, dict)}
+                    inner = {k: None for k, v in value.items() if type(v) is dict}
                     if inner:
                         pre[key] = inner
-            patch[key] = value
-        row.pre, row.patch = pre, patch
+        # The checked fields are this request's own copy: they become the patch, without
+        # the identifiers, which resolve() owns.
+        fields.pop("email", None)
+        fields.pop("userId", None)
+        row.pre, row.patch = pre, fields
 
     @staticmethod
     def _merge(data: dict[str, Any], fields: dict[str, Any], merge_nested: bool) -> None:
@@ -258,26 +258,24 @@ class UserBatch:
 
     def touch(self, row: Row) -> None:
         """Stamp Iterable's system fields on a written profile."""
-        system: dict[str, Any] = {
-            "profileUpdatedAt": self.now,
-            "email": row.email,
-            "userId": row.user_id,
-        }
-        if row.new:
-            system.setdefault("signupDate", self.now)
-            system.setdefault("signupSource", "API")
-        if row.data is None:
+        if row.data is None:  # an existing profile, written as a merge patch
             if row.patch is None:
                 row.pre, row.patch = {}, {}
-            row.patch.update(system)  # a None email/userId removes the key, as wanted
+            patch = row.patch
+            patch["profileUpdatedAt"] = self.now
+            patch["email"] = row.email  # None removes the key, as merge patches do
+            patch["userId"] = row.user_id
         else:
-            for key, value in system.items():
-                if key in ("signupDate", "signupSource") and key in row.data:
-                    continue
+            data = row.data
+            if row.new and "signupDate" not in data:
+                data["signupDate"] = self.now
+                data["signupSource"] = "API"
+            data["profileUpdatedAt"] = self.now
+            for key, value in (("email", row.email), ("userId", row.user_id)):
                 if value is None:
-                    row.data.pop(key, None)
+                    data.pop(key, None)
                 else:
-                    row.data[key] = value
+                    data[key] = value
         row.dirty = True
 
     def flush(self) -> None:

@@ -23,12 +23,6 @@ def test_starts_on_a_free_loopback_port_and_stops(tmp_path: Path) -> None:
         os.kill(pid or 0, 0)
 
 
-def test_two_emulators_get_different_ports(tmp_path: Path) -> None:
-    with EmulatorProcess("k", state_dir=tmp_path / "a") as first, \
-            EmulatorProcess("k", state_dir=tmp_path / "b") as second:
-        assert first.port != second.port
-
-
 def test_a_failing_start_raises_with_the_log(tmp_path: Path) -> None:
     with pytest.raises(EmulatorStartError, match="exited"):
         EmulatorProcess("k", state_dir=tmp_path, faults={"p500": 2}).start()

@@ -75,7 +75,7 @@ schema = schemathesis.openapi.from_dict(_load_spec()).include(_implemented)
 
 @pytest.mark.timeout(120)
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, derandomize=True,
+@settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_never_5xx_and_matches_the_spec(case: schemathesis.Case,
                                         emulator_session: EmulatorProcess) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from iterable_sync.emulator import EmulatorProcess, EmulatorStartError
+from iterable_sync.emulator import EmulatorConfig, EmulatorProcess, create_app
+from iterable_sync.emulator.store import StateConflictError
 
-THREADS, REQUESTS, USERS = 8, 20, 50
+THREADS, REQUESTS, USERS = 8, 20, 25
 
 
 @pytest.mark.emulator(rate_limits="off")
@@ -36,10 +37,9 @@ def test_state_survives_a_restart(emulator: EmulatorProcess) -> None:
 
 
 def test_a_state_dir_keeps_its_project_type(tmp_path: Path) -> None:
-    with EmulatorProcess("k", project_type="email", state_dir=tmp_path):
-        pass
-    with pytest.raises(EmulatorStartError, match="project"):
-        EmulatorProcess("k", project_type="userId", state_dir=tmp_path).start()
+    create_app(EmulatorConfig(api_key="k", project_type="email", state_dir=tmp_path))
+    with pytest.raises(StateConflictError, match="'email' project"):
+        create_app(EmulatorConfig(api_key="k", project_type="userId", state_dir=tmp_path))
 
 
 def test_parallel_bulk_requests_keep_exact_counts(shared_emulator: EmulatorProcess) -> None:

@@ -50,26 +50,36 @@ def _existing_users(warehouse: DuckDBWarehouse) -> list[dict[str, Any]]:
 
 def _summary(result: dg.ExecuteInProcessResult) -> list[str]:
     lines = ["", "Summary", "-------"]
+    models: list[str] = []
+    # Each sync's diff and send side by side, whatever order the steps ran in.
+    per_sync: dict[str, list[str]] = {}
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         assert mat is not None
         meta = {k: v.value for k, v in mat.metadata.items()}
         key = mat.asset_key.to_user_string()
         if "dagster/row_count" in meta and "query_seconds" in meta:
-            lines.append(f"model {key}: {meta['dagster/row_count']:,} rows")
+            models.append(f"model {key}: {meta['dagster/row_count']:,} rows")
         elif "added" in meta and "records" in meta:
-            lines.append(
-                f"diff {key}: {meta['added']:,} added, {meta['changed']:,} changed, "
+            per_sync.setdefault(key.removesuffix("_diff"), []).insert(
+                0,
+                f"  diff {key}: {meta['added']:,} added, {meta['changed']:,} changed, "
                 f"{meta['removed']:,} removed, {meta['unchanged']:,} unchanged, "
-                f"{meta['invalid']:,} invalid"
+                f"{meta['invalid']:,} invalid",
             )
         elif "sent" in meta:
-            lines.append(
-                f"sync {key}: sent {meta['sent']:,}, accepted {meta['accepted']:,}, "
+            deferred = meta.get("deferred") or 0
+            per_sync.setdefault(key.split("/")[-1], []).append(
+                f"  sync {key}: sent {meta['sent']:,}, accepted {meta['accepted']:,}, "
                 f"not in Iterable {meta['not_found']:,}, failed {meta['failed']:,}, "
-                f"quarantined {meta['quarantined']:,}; {meta['api_calls']:,} API calls "
-                f"({meta['write_calls']:,} writes), {meta['records_per_second']:,} records/s"
+                f"quarantined {meta['quarantined']:,}"
+                + (f", deferred to a later run {deferred:,}" if deferred else "")
+                + f"; {meta['api_calls']:,} API calls ({meta['write_calls']:,} writes), "
+                f"{meta['records_per_second']:,} records/s"
             )
+    lines += models
+    for name in sorted(per_sync):
+        lines += [f"{name}:", *per_sync[name]]
     checks = result.get_asset_check_evaluations()
     if checks:
         warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]

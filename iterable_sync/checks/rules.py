@@ -56,3 +56,34 @@ def fits_type(value_sql: str, iterable_type: str) -> str | None:
     if iterable_type == "boolean":
         return f"LOWER({text}) IN ('true', 'false')"
     return None
+
+
+# Catalog names and item ids: alphanumerics and dashes, at most 255 (ids case-sensitive).
+CATALOG_ID_SHAPE = "^[A-Za-z0-9-]{1,255}$"
+#: Iterable refuses event (and purchase) ids longer than this many bytes.
+MAX_EVENT_ID_BYTES = 512
+
+#: The asset checks that count what these rules catch, by the name each check carries.
+IDENTIFIERS_VALID = "identifiers_valid"
+VALUES_FIT_TYPES = "values_fit_iterable_types"
+EVENT_ROWS_COMPLETE = "event_rows_complete"
+PURCHASE_ROWS_COMPLETE = "purchase_rows_complete"
+CART_ROWS_COMPLETE = "cart_rows_complete"
+CATALOG_IDS_VALID = "catalog_ids_valid"
+NEW_EMAIL_VALID = "new_email_valid"
+
+
+def is_catalog_id(text_sql: str) -> str:
+    return f"REGEXP_LIKE({text_sql}, '{CATALOG_ID_SHAPE}')"
+
+
+def is_nonempty_json_array(json_sql: str) -> str:
+    """A JSON value that is an array with at least one element (Snowflake VARIANT/ARRAY,
+    DuckDB JSON). Comparing the serialised text keeps it portable: DuckDB has no
+    ARRAY_SIZE for JSON."""
+    return f"(IS_ARRAY({json_sql}) AND TO_JSON({json_sql}) <> '[]')"
+
+
+def byte_length(text_sql: str) -> str:
+    """Length in bytes (UTF-8), as Iterable measures ids."""
+    return f"LENGTH(TO_BINARY({text_sql}, 'UTF-8'))"

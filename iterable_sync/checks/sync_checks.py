@@ -16,13 +16,38 @@ from iterable_sync.checks import rules
 from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
-from iterable_sync.sync.config import Budget, Cast, SyncConfig
+from iterable_sync.sync.config import Budget, Cast, SyncConfig, SyncType
 from iterable_sync.warehouse import WarehouseSession
 
 PRIMARY_KEY_UNIQUE = "primary_key_unique"
-IDENTIFIERS_VALID = "identifiers_valid"
-VALUES_FIT_TYPES = "values_fit_iterable_types"
+IDENTIFIERS_VALID = rules.IDENTIFIERS_VALID
+VALUES_FIT_TYPES = rules.VALUES_FIT_TYPES
 QUERIED_RECORDS_BUDGET = "queried_records_budget"
+
+#: The check that counts the rows each sync type refuses for its own reasons (shapes.py).
+TYPE_CHECKS: dict[SyncType, tuple[str, str]] = {
+    SyncType.EVENTS: (
+        rules.EVENT_ROWS_COMPLETE,
+        "Each event has a name, an id of at most 512 bytes and a readable time (or none).",
+    ),
+    SyncType.PURCHASES: (
+        rules.PURCHASE_ROWS_COMPLETE,
+        "Each purchase has items (a non-empty JSON array) and a numeric total; a row "
+        "without them is quarantined, never sent.",
+    ),
+    SyncType.CARTS: (
+        rules.CART_ROWS_COMPLETE,
+        "Each cart has items (a non-empty JSON array).",
+    ),
+    SyncType.CATALOG: (
+        rules.CATALOG_IDS_VALID,
+        "Each item id (the primary key) is letters, digits and dashes, at most 255.",
+    ),
+    SyncType.EMAIL_UPDATES: (
+        rules.NEW_EMAIL_VALID,
+        "Each row has a well-formed new email.",
+    ),
+}
 
 LEDGER_TABLE = f"{SYNC_SCHEMA}.QUERIED_RECORDS"
 LEDGER_DDL = f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
@@ -32,38 +57,49 @@ SAMPLE_ROWS = 10
 
 
 def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """The checks that apply to the sync's type: identifiers only where rows name users,
+    values only where the type sends fields, plus the type's own completeness rule."""
     t = sync.tolerances
-    return [
-        dg.AssetCheckSpec(
+
+    def spec(name: str, description: str) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(name, asset=asset_key, blocking=True, description=description)
+
+    specs = [
+        spec(
             PRIMARY_KEY_UNIQUE,
-            asset=asset_key,
-            blocking=True,
-            description=f"{sync.primary_key} is unique; one row per duplicated key is kept "
+            f"{sync.primary_key} is unique; one row per duplicated key is kept "
             f"(Iterable would silently collapse them). Blocks above {t.duplicate_keys:.0%}.",
-        ),
-        dg.AssetCheckSpec(
-            IDENTIFIERS_VALID,
-            asset=asset_key,
-            blocking=True,
-            description=f"The {sync.match.value} to match on is present and well formed. "
-            f"Blocks above {t.missing_identifiers:.0%}.",
-        ),
-        dg.AssetCheckSpec(
-            VALUES_FIT_TYPES,
-            asset=asset_key,
-            blocking=True,
-            description="Each mapped value fits its Iterable field type (existing fields from "
-            "getFields, new ones as Iterable would infer them). "
-            f"Blocks above {t.invalid_values:.0%}.",
-        ),
-        dg.AssetCheckSpec(
-            QUERIED_RECORDS_BUDGET,
-            asset=asset_key,
-            blocking=True,
-            description="Records queried this billing period (each counted once, across runs "
-            "and syncs) stay within the budget: warns past the warning share, blocks past it.",
-        ),
+        )
     ]
+    if sync.has_users:
+        match = sync.match.value if sync.match else "email or userId (per project type)"
+        specs.append(
+            spec(
+                IDENTIFIERS_VALID,
+                f"The {match} to match on is present and well formed. "
+                f"Blocks above {t.missing_identifiers:.0%}.",
+            )
+        )
+    if sync.FIELDS_OF is not None:
+        specs.append(
+            spec(
+                VALUES_FIT_TYPES,
+                "Each mapped value fits its Iterable field type (existing fields from "
+                "getFields, new ones as Iterable would infer them). "
+                f"Blocks above {t.invalid_values:.0%}.",
+            )
+        )
+    if sync.type in TYPE_CHECKS:
+        name, description = TYPE_CHECKS[sync.type]
+        specs.append(spec(name, f"{description} Blocks above {t.invalid_values:.0%}."))
+    specs.append(
+        spec(
+            QUERIED_RECORDS_BUDGET,
+            "Records queried this billing period (each counted once, across runs "
+            "and syncs) stay within the budget: warns past the warning share, blocks past it.",
+        )
+    )
+    return specs
 
 
 def billing_period(now: datetime | None = None) -> str:
@@ -130,7 +166,7 @@ class RecordChecks:
         )
 
     def identifiers_valid(self) -> dg.AssetCheckResult:
-        where = "INVALID_REASON IS NOT NULL AND INVALID_REASON <> 'invalid value'"
+        where = f"INVALID_CHECK = {sql.literal(IDENTIFIERS_VALID)}"
         failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
         sample = self.session.query(
             f"SELECT PK, INVALID_REASON AS REASON, EMAIL, USER_ID FROM {self.records}"
@@ -142,12 +178,12 @@ class RecordChecks:
             failing,
             total,
             self.sync.tolerances.missing_identifiers,
-            f"{self.sync.match.value} present; emails match {rules.EMAIL_SHAPE}",
+            f"{self.sync.match or 'the identifier'} present; emails match {rules.EMAIL_SHAPE}",
             markdown_table(sample),
         )
 
     def values_fit_types(self, field_types: dict[str, str]) -> dg.AssetCheckResult:
-        where = "INVALID_REASON = 'invalid value'"
+        where = f"INVALID_CHECK = {sql.literal(VALUES_FIT_TYPES)}"
         failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
         sample = self.session.query(
             f"SELECT PK, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE FROM {self.records}"
@@ -165,6 +201,36 @@ class RecordChecks:
             f"values fit their Iterable types ({types})",
             markdown_table(sample),
         )
+
+    def type_rule(self, name: str) -> dg.AssetCheckResult:
+        """Rows the sync's type refuses for its own reasons (missing items, bad ids...)."""
+        where = f"INVALID_CHECK = {sql.literal(name)}"
+        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
+        sample = self.session.query(
+            f"SELECT PK, INVALID_REASON AS REASON, INVALID_FIELD AS FIELD,"
+            f" INVALID_VALUE AS VALUE FROM {self.records}"
+            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        )
+        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        return _graded(
+            name,
+            failing,
+            total,
+            self.sync.tolerances.invalid_values,
+            TYPE_CHECKS[self.sync.type][1],
+            markdown_table(sample),
+        )
+
+    def results(self, field_types: dict[str, str]) -> list[dg.AssetCheckResult]:
+        """Every check of ``check_specs`` but the budget, in the same order."""
+        found = [self.primary_key_unique()]
+        if self.sync.has_users:
+            found.append(self.identifiers_valid())
+        if self.sync.FIELDS_OF is not None:
+            found.append(self.values_fit_types(field_types))
+        if self.sync.type in TYPE_CHECKS:
+            found.append(self.type_rule(TYPE_CHECKS[self.sync.type][0]))
+        return found
 
     def budget(self, budget: Budget, period: str) -> tuple[dg.AssetCheckResult, int, int]:
         """(check, records counted this period so far, new records this run)."""

@@ -1,142 +1,71 @@
 """Syncs as configuration: the pydantic models of ``syncs.yaml``.
 
 A user adds a sync by writing an entry, never Python. Validation errors name the sync and
-the key at fault, because the person reading them is editing YAML, not code.
+the key at fault, because the person reading them is editing YAML, not code. The keys all
+syncs share are in ``config_base.py``; each type's own keys in ``config_types.py``.
 """
 
-import re
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-# Identifiers end up in SQL; anything outside this shape is refused rather than quoted,
-# so a name from YAML can never carry SQL with it.
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_SYNC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,254}$")
+from iterable_sync.sync.config_base import (
+    Cast,
+    DeletionAction,
+    FieldMapping,
+    Identifier,
+    Identifiers,
+    Match,
+    Mode,
+    SyncConfig,
+    SyncType,
+    Tolerances,
+)
+from iterable_sync.sync.config_types import (
+    FORGET_DAILY_CAP,
+    TYPES,
+    UNKNOWN_TYPE,
+    AnySync,
+    CartsSync,
+    CatalogSync,
+    DeletionsSync,
+    EmailUpdatesSync,
+    EventsSync,
+    ListSync,
+    PurchasesSync,
+    UsersSync,
+)
 
-Identifier = Annotated[str, Field(pattern=_IDENTIFIER.pattern)]
-
-
-class SyncType(StrEnum):
-    USERS = "users"
-
-
-class Mode(StrEnum):
-    UPDATE = "update"  # touch existing users only
-    UPSERT = "upsert"  # create users that do not exist yet
-
-
-class Match(StrEnum):
-    EMAIL = "email"
-    USER_ID = "userId"
-
-
-class Cast(StrEnum):
-    """The Iterable type a mapped value is sent as, when the column's own type is not it."""
-
-    STRING = "string"
-    LONG = "long"
-    DOUBLE = "double"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    JSON = "json"
-
-
-class FieldMapping(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    column: Identifier
-    field: str
-    cast: Cast | None = None
-
-    @field_validator("field")
-    @classmethod
-    def _field_name(cls, value: str) -> str:
-        if not _FIELD_NAME.match(value):
-            raise ValueError(
-                f"Iterable field name {value!r} must start with a letter or _ and hold only "
-                "letters, digits, _ . -"
-            )
-        if value in {"email", "userId"}:
-            raise ValueError(
-                f"{value!r} is the identifier; set it under `identifiers`, not mapping"
-            )
-        return value
-
-
-class Identifiers(BaseModel):
-    """Model columns that hold the Iterable identifiers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    email: Identifier | None = None
-    userId: Identifier | None = None
-
-
-class Tolerances(BaseModel):
-    """Share of rows a check may quarantine before it blocks the sync."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    duplicate_keys: float = Field(default=0.01, ge=0, le=1)
-    missing_identifiers: float = Field(default=0.05, ge=0, le=1)
-    invalid_values: float = Field(default=0.01, ge=0, le=1)
-    #: Rows Iterable rejected or that were quarantined, as a share of the rows of a run,
-    #: past which the alert sensor flags the run.
-    rejected_rows_alert: float = Field(default=0.05, ge=0, le=1)
-
-
-class SyncConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    title: str | None = None
-    description: str | None = None
-    model: Identifier
-    type: SyncType = SyncType.USERS
-    mode: Mode = Mode.UPDATE
-    match: Match = Match.EMAIL
-    primary_key: Identifier
-    identifiers: Identifiers
-    mapping: list[FieldMapping] = Field(default_factory=list)
-    schedule: str = "0 6 * * *"
-    tolerances: Tolerances = Field(default_factory=Tolerances)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _SYNC_NAME.match(value):
-            raise ValueError(
-                "a sync name is lower case letters, digits and _ (it names tables and assets)"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        matched_column = getattr(self.identifiers, self.match.value)
-        if matched_column is None:
-            raise ValueError(
-                f"match is {self.match.value!r} but identifiers.{self.match.value} names no column"
-            )
-        fields = [m.field for m in self.mapping]
-        repeated = sorted({f for f in fields if fields.count(f) > 1})
-        if repeated:
-            raise ValueError(f"mapping sends these Iterable fields twice: {repeated}")
-        return self
-
-    @property
-    def label(self) -> str:
-        return self.title or self.name
-
-    @property
-    def match_column(self) -> str:
-        column = getattr(self.identifiers, self.match.value)
-        assert column is not None  # guaranteed by _consistent
-        return column
+__all__ = [
+    "FORGET_DAILY_CAP",
+    "TYPES",
+    "AnySync",
+    "Budget",
+    "CartsSync",
+    "Cast",
+    "CatalogSync",
+    "DeletionAction",
+    "DeletionsSync",
+    "EmailUpdatesSync",
+    "EventsSync",
+    "FieldMapping",
+    "Identifier",
+    "Identifiers",
+    "ListSync",
+    "Match",
+    "Mode",
+    "PurchasesSync",
+    "SyncConfig",
+    "SyncType",
+    "SyncsFile",
+    "SyncsFileError",
+    "Tolerances",
+    "UsersSync",
+    "load_syncs",
+    "parse_syncs",
+]
 
 
 class Budget(BaseModel):
@@ -152,7 +81,7 @@ class SyncsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     budget: Budget = Field(default_factory=Budget)
-    syncs: list[SyncConfig]
+    syncs: list[AnySync]
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
@@ -176,6 +105,11 @@ def _describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
         name = entry.get("name") if isinstance(entry, dict) else None
         where = f"sync {name!r}" if name else f"sync #{loc[1] + 1}"
         loc = loc[2:]
+        # The union's tag (the sync's type) is not a key the user wrote.
+        if loc and loc[0] in {t.value for t in SyncType}:
+            loc = loc[1:]
+    if error["type"] == UNKNOWN_TYPE:
+        loc = [*loc, "type"]
     key = ".".join(str(part) for part in loc) or "(entry)"
     return f"{where}: {key}: {error['msg']}"
 

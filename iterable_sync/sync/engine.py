@@ -111,6 +111,7 @@ class SyncRun:
         now = datetime.now(UTC).replace(tzinfo=None)
         advanced = [(row, "synced") for row in outcome.accepted]
         advanced += [(row, "not_found") for row in outcome.not_found]
+        advanced += [(row, "released") for row in outcome.released]
         errors = outcome.failed + outcome.quarantined
         calls = self.call_log.drain()
         session.execute("BEGIN TRANSACTION")

@@ -17,9 +17,9 @@ from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
 from iterable_sync.sync.config import Budget, SyncConfig
+from iterable_sync.sync.destinations import build_destination
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
 from iterable_sync.sync.outcomes import RunTally
-from iterable_sync.sync.users import UsersDestination
 from iterable_sync.warehouse import Warehouse, WarehouseSession
 
 PREVIEW_ROWS = 10
@@ -129,8 +129,12 @@ def build_diff_asset(
         iterable: IterableResource,
     ) -> dg.MaterializeResult:
         call_log = CallLog()
-        with iterable.client(on_call=lambda r: call_log.record(_call_entry(r))) as client:
-            existing = client.users.get_fields()
+        existing: dict[str, str] = {}
+        # Field types that Iterable fixed already apply to user fields only (events and
+        # catalog items are typed per event name and per catalog, inferred from the data).
+        if sync.FIELDS_OF == "user" and sync.mapping:
+            with iterable.client(on_call=lambda r: call_log.record(_call_entry(r))) as client:
+                existing = client.users.get_fields()
         with warehouse.session() as session:
             for ddl in sql.WRITE_BACK_DDL:
                 session.execute(ddl)
@@ -145,12 +149,7 @@ def build_diff_asset(
             preview = diff_preview(session, sync)
             checks = sync_checks.RecordChecks(session, sync)
             budget_check, _, new_records = checks.budget(budget, sync_checks.billing_period())
-            results = [
-                checks.primary_key_unique(),
-                checks.identifiers_valid(),
-                checks.values_fit_types(field_types),
-                budget_check,
-            ]
+            results = [*checks.results(field_types), budget_check]
         context.log.info(f"{sync.name}: {counts}")
         return dg.MaterializeResult(
             metadata={
@@ -199,7 +198,7 @@ def quarantine_invalid_records(session: WarehouseSession, sync: SyncConfig, run_
 INSERT INTO {sql.ROW_ERRORS_TABLE}
   (RUN_ID, SYNC, PK, OPERATION, CODE, FIELD, VALUE, MESSAGE, RECORDED_AT)
 SELECT ?, ?, PK, 'validate', INVALID_REASON, INVALID_FIELD, INVALID_VALUE,
-  CASE WHEN INVALID_FIELD IS NOT NULL
+  CASE WHEN INVALID_REASON = 'invalid value'
     THEN 'value ' || COALESCE(INVALID_VALUE, 'null') || ' of field ' || INVALID_FIELD
       || ' is not a valid ' || COALESCE(NULLIF(INVALID_TYPE, ''), 'value')
       || ' (Iterable would reject its whole batch)'
@@ -260,6 +259,7 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
         "not_found": tally.not_found,
         "failed": tally.failed,
         "quarantined": tally.quarantined + tally.invalid_in_model,
+        "deferred": tally.deferred,
         "lookups": tally.lookups,
         "api_calls": tally.api_calls,
         "write_calls": tally.write_calls,
@@ -284,9 +284,8 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
         deps=[diff_key(sync)],
         owners=["team:marketing-ops"],
         description=(
-            f"{sync.label}: sends {sync.name}_diff to Iterable ({sync.type.value}, "
-            f"{sync.mode.value} mode, matched by {sync.match.value}); state advances only for "
-            "rows Iterable accepted."
+            f"{sync.label}: sends {sync.name}_diff to Iterable ({sync.summary}); state "
+            "advances only for rows Iterable accepted."
         ),
         tags={SYNC_TAG: sync.name},
     )
@@ -321,7 +320,7 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
                 )
             tally = send_diff(session, sync, iterable, project_type, run_id, context.log)
             session.execute(
-                sql.history_sql(sync, f"{sync.type.value}/{sync.mode.value}"),
+                sql.history_sql(sync, sync.operation),
                 [run_id, run_id, run_id, sync.name, run_id],
             )
             period = sync_checks.billing_period()
@@ -362,7 +361,8 @@ def send_diff(
 ) -> RunTally:
     call_log = CallLog()
     with iterable.client(on_call=lambda record: call_log.record(_call_entry(record))) as client:
-        destination = UsersDestination(client=client, sync=sync, project_type=project_type)
+        # The sync's type picks the destination; its list or catalog is made here, once.
+        destination = build_destination(client, sync, project_type, session)
         last_logged = [time.monotonic()]
 
         def progress(done: int, total: int) -> None:
@@ -380,6 +380,12 @@ def send_diff(
             progress=progress,
         )
         tally = run.execute()
+    # Calls no batch carried to the ledger (creating a list when nothing was sent).
+    leftover = call_log.drain()
+    if leftover:
+        session.append(sql.API_CALLS_TABLE, calls_table(leftover, run_id, sync.name))
+        for entry in leftover:
+            tally.calls[(f"{entry.method} {entry.endpoint}", str(entry.status or "error"))] += 1
     tally.invalid_in_model = quarantine_invalid_records(session, sync, run_id)
     return tally
 

@@ -61,6 +61,12 @@ class BatchOutcome:
     not_found: list[DiffRow] = field(default_factory=list)
     failed: list[tuple[DiffRow, RowError]] = field(default_factory=list)
     quarantined: list[tuple[DiffRow, RowError]] = field(default_factory=list)
+    #: Not sent and not an error: past a daily cap (forget/unforget), they wait for a later
+    #: run; their state does not advance, so they are never dropped.
+    deferred: list[DiffRow] = field(default_factory=list)
+    #: Rows that left the model where leaving calls for no call to Iterable (a user keeps
+    #: its profile, an event stays tracked): state forgets them, nothing was sent.
+    released: list[DiffRow] = field(default_factory=list)
     lookups: int = 0
 
     def extend(self, other: "BatchOutcome") -> None:
@@ -68,11 +74,14 @@ class BatchOutcome:
         self.not_found += other.not_found
         self.failed += other.failed
         self.quarantined += other.quarantined
+        self.deferred += other.deferred
+        self.released += other.released
         self.lookups += other.lookups
 
     @property
     def size(self) -> int:
-        return len(self.accepted) + len(self.not_found) + len(self.failed) + len(self.quarantined)
+        sent = len(self.accepted) + len(self.not_found) + len(self.failed)
+        return sent + len(self.quarantined) + len(self.deferred) + len(self.released)
 
 
 @dataclass
@@ -86,6 +95,7 @@ class RunTally:
     not_found: int = 0
     failed: int = 0
     quarantined: int = 0
+    deferred: int = 0
     invalid_in_model: int = 0
     lookups: int = 0
     batches: int = 0
@@ -96,11 +106,13 @@ class RunTally:
 
     def add(self, outcome: BatchOutcome) -> None:
         self.batches += 1
-        self.sent += outcome.size - len(outcome.quarantined)
+        unsent = len(outcome.quarantined) + len(outcome.deferred) + len(outcome.released)
+        self.sent += outcome.size - unsent
         self.accepted += len(outcome.accepted)
         self.not_found += len(outcome.not_found)
         self.failed += len(outcome.failed)
         self.quarantined += len(outcome.quarantined)
+        self.deferred += len(outcome.deferred)
         self.lookups += outcome.lookups
         for _, error in outcome.failed + outcome.quarantined:
             self.errors_by_reason[error.code] += 1

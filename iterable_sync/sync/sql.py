@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from iterable_sync.checks import rules
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync.config import Cast, FieldMapping, Match, Mode, SyncConfig
+from iterable_sync.sync import shapes
+from iterable_sync.sync.config import Cast, FieldMapping, SyncConfig
 
 DATE_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 
@@ -59,9 +60,11 @@ def mapping_fingerprint(sync: SyncConfig) -> str:
     """Changes whenever what is sent for a row would change shape: a new mapping resyncs."""
     shape = {
         "type": sync.type.value,
-        "match": sync.match.value,
+        "match": sync.match.value if sync.match else None,
         "identifiers": sync.identifiers.model_dump(),
         "mapping": [m.model_dump(mode="json") for m in sync.mapping],
+        # The type's own keys (event name, items column, ...); none for users.
+        **sync.sent_shape(),
     }
     return hashlib.md5(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -80,13 +83,14 @@ def _as_text(column: str) -> str:
     return f"CAST({column} AS VARCHAR)"
 
 
-def value_sql(mapping: FieldMapping, column_type: str) -> tuple[str, str]:
+def value_sql(mapping: FieldMapping, column_type: str, table: str | None = None) -> tuple[str, str]:
     """(value expression, invalid-value predicate) for one mapped column.
 
     A value that cannot become the Iterable type it is sent as is *invalid* — quarantined
     with its reason — rather than silently sent as null, which would wipe the field.
+    ``table`` qualifies the column (an alias) when the expression is used in a join.
     """
-    col = q(mapping.column)
+    col = f"{table}.{q(mapping.column)}" if table else q(mapping.column)
     cast = mapping.cast
     if cast is None:
         if _is_temporal(column_type):
@@ -116,6 +120,88 @@ def type_check_sql(value: str, iterable_type: str | None) -> str | None:
     return None if fits is None else f"({value} IS NOT NULL AND NOT COALESCE({fits}, FALSE))"
 
 
+_NUMERIC_TYPES = (
+    "NUMBER", "DECIMAL", "NUMERIC", "INT", "BIGINT", "SMALLINT", "TINYINT", "BYTEINT",
+    "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "UHUGEINT",
+    "DOUBLE", "FLOAT", "REAL",
+)  # fmt: skip
+
+
+def _json_kind(mapping: FieldMapping, column_type: str) -> str:
+    """What JSON a mapped value becomes. The hash covers it: the text of 12 and "12" is one."""
+    if mapping.cast is not None:
+        kinds = {Cast.LONG: "number", Cast.DOUBLE: "number", Cast.BOOLEAN: "boolean"}
+        return "json" if mapping.cast is Cast.JSON else kinds.get(mapping.cast, "string")
+    upper = column_type.upper()
+    if _is_temporal(upper):
+        return "string"
+    if _is_json(upper):
+        return "json"
+    if upper.startswith("BOOL"):
+        return "boolean"
+    return "number" if upper.startswith(_NUMERIC_TYPES) else "string"
+
+
+@dataclass(frozen=True)
+class RecordSQL:
+    """The expressions that make one record of a model row (Snowflake dialect)."""
+
+    pk: str
+    email: str
+    user_id: str
+    #: field → (value, invalid-value predicate), fields in sorted order.
+    values: dict[str, tuple[str, str]]
+    payload: str
+    hash: str
+
+
+def record_sql(
+    sync: SyncConfig, column_types: dict[str, str], table: str | None = None
+) -> RecordSQL:
+    """Primary key, identifiers, values, payload and hash of a row of the model snapshot.
+
+    The hash is the MD5 of the values as text, each with its JSON kind in the prefix, joined
+    by U+001F with U+001E for NULL: cheap to compute for every row of a big model, where
+    building its JSON payload is not. Only rows that are sent get a payload (in the diff).
+    """
+
+    def column(name: str) -> str:
+        return f"{table}.{q(name)}" if table else q(name)
+
+    def identifier(name: str | None) -> str:
+        if not name:
+            return "CAST(NULL AS VARCHAR)"
+        return f"NULLIF(TRIM({_as_text(column(name))}), '')"
+
+    mappings = sorted(sync.mapping, key=lambda m: m.field)
+    values = {m.field: value_sql(m, column_types[m.column.upper()], table) for m in mappings}
+    pairs = ", ".join(f"{literal(field)}, {value}" for field, (value, _) in values.items())
+    data_fields = f"OBJECT_CONSTRUCT_KEEP_NULL({pairs})" if pairs else "OBJECT_CONSTRUCT()"
+    kinds = [_json_kind(m, column_types[m.column.upper()]) for m in mappings]
+    shape = hashlib.md5(f"{mapping_fingerprint(sync)}:{','.join(kinds)}".encode()).hexdigest()
+    email, user_id = identifier(sync.identifiers.email), identifier(sync.identifiers.userId)
+    texts = [email, user_id, *(_as_text(value) for value, _ in values.values())]
+    # Event names and ids, items and totals, new emails: what each type sends beside fields.
+    typed = shapes.payload_parts(sync, column_types, column)
+    texts += [text for _, text in typed.values()]
+    # CONCAT of arguments that cannot be NULL (the warehouse module relies on this shape to
+    # translate it to DuckDB's CONCAT without a NULL guard).
+    parts = ", ".join(f"CHR(31), COALESCE({text}, CHR(30))" for text in texts)
+    return RecordSQL(
+        pk=_as_text(column(sync.primary_key)),
+        email=email,
+        user_id=user_id,
+        values=values,
+        payload=f"TO_JSON({shapes.payload_sql(sync, data_fields, typed)})",
+        hash=f"MD5(CONCAT({literal(shape[:12])}, {parts}))",
+    )
+
+
+#: Where each sync's records came from (snapshot table, column types), for its diff to build
+#: payloads from. Set by records_sql, which always runs first in a diff.
+_RECORD_SOURCES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+
 def records_sql(
     sync: SyncConfig,
     snapshot_table: str,
@@ -123,7 +209,7 @@ def records_sql(
     project_type: str,
     field_types: dict[str, str] | None = None,
 ) -> str:
-    """One row per primary key: identifiers, payload, hash, and why it cannot be sent (if so).
+    """One row per primary key: identifiers, hash, and why it cannot be sent (if so).
 
     ``field_types`` are the Iterable types the mapped fields have (from getFields) or would
     get (inferred from the data): a value that does not fit is quarantined here, because
@@ -132,7 +218,8 @@ def records_sql(
     field_types = field_types or {}
     tables = SyncTables(sync.name)
     missing = [m.column for m in sync.mapping if m.column.upper() not in column_types]
-    for column in [sync.primary_key, sync.identifiers.email, sync.identifiers.userId]:
+    identifiers = [sync.identifiers.email, sync.identifiers.userId]
+    for column in [sync.primary_key, *identifiers, *shapes.required_columns(sync)]:
         if column and column.upper() not in column_types:
             missing.append(column)
     if missing:
@@ -140,47 +227,17 @@ def records_sql(
             f"sync {sync.name!r}: model {sync.model!r} has no column(s) {sorted(set(missing))}"
         )
 
-    email = (
-        f"NULLIF(TRIM({_as_text(q(sync.identifiers.email))}), '')"
-        if sync.identifiers.email
-        else "CAST(NULL AS VARCHAR)"
-    )
-    user_id = (
-        f"NULLIF(TRIM({_as_text(q(sync.identifiers.userId))}), '')"
-        if sync.identifiers.userId
-        else "CAST(NULL AS VARCHAR)"
-    )
-    values = {m.field: value_sql(m, column_types[m.column.upper()]) for m in sync.mapping}
-    # Keys in sorted order: the JSON text, and so the hash, is canonical.
-    pairs = ", ".join(f"{literal(field)}, {values[field][0]}" for field in sorted(values))
-    data_fields = f"OBJECT_CONSTRUCT_KEEP_NULL({pairs})" if pairs else "OBJECT_CONSTRUCT()"
+    record = record_sql(sync, column_types)
+    values = record.values
+    _RECORD_SOURCES[sync.name] = (snapshot_table, tuple(sorted(column_types.items())))
 
-    invalid_cases = []
-    match_name = sync.match.value
-    invalid_cases.append(
-        f"WHEN {'EMAIL' if sync.match is Match.EMAIL else 'USER_ID'} IS NULL "
-        f"THEN 'missing {match_name}'"
-    )
-    # Matched by userId with preferUserId, the email is never sent: its shape is moot.
-    prefers_user_id = (
-        sync.mode is Mode.UPDATE and sync.match is Match.USER_ID and project_type == "email"
-    )
-    if not prefers_user_id:
-        invalid_cases.append(
-            f"WHEN EMAIL IS NOT NULL AND NOT {rules.is_email('EMAIL')} THEN 'malformed email'"
-        )
-    if project_type == "userId":
-        invalid_cases.append("WHEN LENGTH(USER_ID) > 52 THEN 'userId longer than 52 characters'")
-    needs_email_to_create = (
-        sync.mode is Mode.UPSERT and sync.match is Match.USER_ID and project_type == "email"
-    )
-    if needs_email_to_create:
-        invalid_cases.append(
-            "WHEN EMAIL IS NULL"
-            " THEN 'missing email (an email-based project creates users by email)'"
-        )
+    # Rows that cannot name their user (per type and project type, see shapes.py).
+    identity = shapes.identity_cases(sync, project_type)
+    invalid_cases = [f"WHEN {when} THEN {literal(reason)}" for when, reason in identity]
+    identity_check = literal(rules.IDENTIFIERS_VALID)
+    identity_checks = " ".join(f"WHEN {when} THEN {identity_check}" for when, _ in identity)
     invalid_field_cases = []
-    for field in sorted(values):
+    for field in values:
         value, invalid = values[field]
         column = next(m for m in sync.mapping if m.field == field)
         mismatch = type_check_sql(value, field_types.get(field))
@@ -197,42 +254,65 @@ def records_sql(
     invalid_field = f"CASE {field_case} END" if field_case else "CAST(NULL AS VARCHAR)"
     invalid_value = f"CASE {value_case} END" if value_case else "CAST(NULL AS VARCHAR)"
     invalid_type = f"CASE {type_case} END" if type_case else "CAST(NULL AS VARCHAR)"
-    fingerprint = literal(mapping_fingerprint(sync))
+    # Rows the sync type refuses (a purchase without items, a bad catalog id): their rule
+    # names the field and value, ahead of the mapped values' own problems.
+    typed = shapes.rule_columns(sync, column_types, invalid_field, invalid_value, invalid_type)
+    pk_column = q(sync.primary_key)
 
-    return f"""
-CREATE OR REPLACE TABLE {tables.records} AS
-WITH source AS (
-  SELECT
-    {_as_text(q(sync.primary_key))} AS PK,
-    {email} AS EMAIL,
-    {user_id} AS USER_ID,
-    TO_JSON({data_fields}) AS PAYLOAD,
-    {invalid_field} AS INVALID_FIELD,
-    {invalid_value} AS INVALID_VALUE,
-    {invalid_type} AS INVALID_TYPE
-  FROM {snapshot_table}
-  WHERE {q(sync.primary_key)} IS NOT NULL
-),
-hashed AS (
-  SELECT
-    *,
-    MD5(TO_JSON(OBJECT_CONSTRUCT_KEEP_NULL(
-      'email', EMAIL, 'userId', USER_ID, 'payload', PAYLOAD, 'mapping', {fingerprint}
-    ))) AS HASH,
-    COUNT(*) OVER (PARTITION BY PK) AS COPIES
-  FROM source
-)
-SELECT
-  PK, EMAIL, USER_ID, PAYLOAD, HASH, COPIES,
+    def source(where: str) -> str:
+        return f"""
+    SELECT
+      {record.pk} AS PK,
+      {record.email} AS EMAIL,
+      {record.user_id} AS USER_ID,
+      {record.hash} AS HASH,
+      {typed.reason} AS TYPE_INVALID,
+      {typed.check} AS TYPE_CHECK,
+      {typed.field} AS INVALID_FIELD,
+      {typed.value} AS INVALID_VALUE,
+      {typed.type} AS INVALID_TYPE
+    FROM {snapshot_table}
+    WHERE {pk_column} IS NOT NULL AND {where}"""
+
+    columns = f"""
+  PK, EMAIL, USER_ID, HASH, COPIES,
   CASE {" ".join(invalid_cases)}
+    WHEN TYPE_INVALID IS NOT NULL THEN TYPE_INVALID
     WHEN INVALID_FIELD IS NOT NULL THEN 'invalid value'
   END AS INVALID_REASON,
+  -- The asset check that counts the row (checks/sync_checks.py).
+  CASE {identity_checks}
+    WHEN TYPE_CHECK IS NOT NULL THEN TYPE_CHECK
+    WHEN INVALID_FIELD IS NOT NULL THEN {literal(rules.VALUES_FIT_TYPES)}
+  END AS INVALID_CHECK,
   INVALID_FIELD,
   INVALID_VALUE,
-  INVALID_TYPE
-FROM hashed
--- Duplicate keys: keep one row per key, chosen deterministically (the smallest hash).
-QUALIFY ROW_NUMBER() OVER (PARTITION BY PK ORDER BY HASH) = 1
+  INVALID_TYPE"""
+    # Keys are rarely duplicated: the rows of unique keys stream straight into the table,
+    # and only the few duplicated ones go through the window that picks one per key.
+    return f"""
+CREATE OR REPLACE TABLE {tables.records} AS
+WITH duplicates AS (
+  SELECT {record.pk} AS PK, COUNT(*) AS COPIES
+  FROM {snapshot_table}
+  WHERE {pk_column} IS NOT NULL
+  GROUP BY 1
+  HAVING COUNT(*) > 1
+)
+SELECT {columns}
+FROM (
+  SELECT s.*, 1 AS COPIES
+  FROM ({source(f"{record.pk} NOT IN (SELECT PK FROM duplicates)")}) s
+)
+UNION ALL
+SELECT {columns}
+FROM (
+  SELECT s.*, d.COPIES
+  FROM ({source(f"{record.pk} IN (SELECT PK FROM duplicates)")}) s
+  JOIN duplicates d ON d.PK = s.PK
+  -- Duplicate keys: keep one row per key, chosen deterministically (the smallest hash).
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.PK ORDER BY s.HASH) = 1
+)
 """
 
 
@@ -252,34 +332,75 @@ CREATE TABLE IF NOT EXISTS {SyncTables(sync.name).state} (
 )"""
 
 
-def diff_sql(sync: SyncConfig, full_resync: bool = False) -> str:
-    """Added, changed and removed records; unchanged ones never leave the warehouse."""
+def diff_sql(
+    sync: SyncConfig,
+    full_resync: bool = False,
+    snapshot_table: str | None = None,
+    column_types: dict[str, str] | None = None,
+) -> str:
+    """Added, changed and removed records; unchanged ones never leave the warehouse.
+
+    Payloads are built here, from the snapshot, for the rows that are sent only. The
+    snapshot and its column types default to those records_sql was last given.
+    """
     t = SyncTables(sync.name)
-    changed = "TRUE" if full_resync else "s.HASH IS DISTINCT FROM r.HASH"
+    if snapshot_table is None or column_types is None:
+        if sync.name not in _RECORD_SOURCES:
+            raise ValueError(f"sync {sync.name!r}: build its records (records_sql) first")
+        source_table, source_types = _RECORD_SOURCES[sync.name]
+        snapshot_table = snapshot_table or source_table
+        column_types = column_types or dict(source_types)
+    row = record_sql(sync, column_types, table="m")
+    # Which rows already in state go again, and whether leaving the model counts: per
+    # type (users: every change; deletions: a key's first appearance only; shapes.py).
+    resend = shapes.resend_predicate(sync, full_resync)
+    removal = shapes.removal_predicate(sync)
+    columns = (
+        "n.SEQ, n.PK, n.EMAIL, n.USER_ID, {payload} AS PAYLOAD, n.HASH, n.CHANGE,"
+        " n.PREVIOUS_OUTCOME, n.PREVIOUS_EMAIL"
+    )
+    # Keys and sequence numbers are settled on narrow rows first; only then are the rows to
+    # send joined back to the snapshot for their payload.
     return f"""
 CREATE OR REPLACE TABLE {t.diff} AS
-SELECT
-  ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, *
-FROM (
+WITH changes AS (
   SELECT
-    r.PK, r.EMAIL, r.USER_ID, r.PAYLOAD, r.HASH,
+    r.PK, r.EMAIL, r.USER_ID, r.HASH, r.COPIES,
     CASE WHEN s.PK IS NULL THEN 'added' ELSE 'changed' END AS CHANGE,
     s.OUTCOME AS PREVIOUS_OUTCOME,
     s.EMAIL AS PREVIOUS_EMAIL
   FROM {t.records} r
   LEFT JOIN {t.state} s ON s.PK = r.PK
   WHERE r.INVALID_REASON IS NULL
-    AND (s.PK IS NULL OR {changed} OR NOT s.IN_MODEL)
+    AND (s.PK IS NULL OR {resend})
   UNION ALL
   SELECT
-    s.PK, s.EMAIL, s.USER_ID, s.PAYLOAD, s.HASH,
+    s.PK, s.EMAIL, s.USER_ID, s.HASH, 1 AS COPIES,
     'removed' AS CHANGE,
     s.OUTCOME AS PREVIOUS_OUTCOME,
     s.EMAIL AS PREVIOUS_EMAIL
   FROM {t.state} s
-  LEFT JOIN {t.records} r ON r.PK = s.PK
-  WHERE r.PK IS NULL AND s.IN_MODEL
-)"""
+  WHERE s.IN_MODEL AND {removal} AND NOT EXISTS (SELECT 1 FROM {t.records} r WHERE r.PK = s.PK)
+),
+numbered AS (
+  SELECT ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, * FROM changes
+)
+SELECT {columns.format(payload=row.payload)}
+FROM numbered n
+JOIN {snapshot_table} m ON {row.pk} = n.PK
+WHERE n.CHANGE <> 'removed' AND n.COPIES = 1
+UNION ALL
+SELECT {columns.format(payload=row.payload)}
+FROM numbered n
+JOIN {snapshot_table} m ON {row.pk} = n.PK
+-- A duplicated key: the copy its record was made from (copies with one hash are alike).
+WHERE n.CHANGE <> 'removed' AND n.COPIES > 1 AND {row.hash} = n.HASH
+QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1
+UNION ALL
+SELECT {columns.format(payload="s.PAYLOAD")}
+FROM numbered n
+JOIN {t.state} s ON s.PK = n.PK
+WHERE n.CHANGE = 'removed'"""
 
 
 def staging_ddl(sync: SyncConfig) -> str:

@@ -98,7 +98,7 @@ class UsersDestination:
 
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:
         # A contact leaving the model keeps its Iterable profile: nothing to call.
-        return BatchOutcome(accepted=list(rows))
+        return BatchOutcome(released=list(rows))
 
     def _bulk_update(self, rows: list[DiffRow]) -> BatchOutcome:
         updates = [UserUpdate(data_fields=row.payload, **self._identity(row)) for row in rows]

@@ -1,0 +1,19 @@
+-- Free contacts who started a trial in the past three days: Premium for their team in the cart.
+SELECT
+  CONTACT_ID,
+  TRIM(EMAIL) AS EMAIL,
+  GITLAB_USER_ID,
+  PARSE_JSON(TO_JSON(ARRAY_CONSTRUCT(OBJECT_CONSTRUCT(
+    'id', 'plan-premium',
+    'sku', 'premium',
+    'name', 'GitLab Premium',
+    'price', 29,
+    'quantity', GREATEST(NAMESPACE_COUNT, 1)
+  )))) AS CART_ITEMS,
+  TRY_TO_TIMESTAMP(TRIAL_START_DATE, 'YYYY-MM-DD HH24:MI:SS') AS TRIAL_STARTED_AT
+FROM ITERABLE_SYNC.CONTACT_NAMESPACE
+WHERE PLAN = 'free'
+  AND GITLAB_DOTCOM_ACTIVE_STATE = 'active'
+  AND TRY_TO_TIMESTAMP(TRIAL_START_DATE, 'YYYY-MM-DD HH24:MI:SS') > DATEADD(DAY, -3, GETDATE())
+  AND REGEXP_LIKE(TRIM(EMAIL), '^[^@ ]+@[^@ ]+[.][^@ ]+$')
+QUALIFY ROW_NUMBER() OVER (PARTITION BY CONTACT_ID ORDER BY UPDATED_AT DESC) = 1

@@ -1,0 +1,195 @@
+"""What every sync in ``syncs.yaml`` shares: names, identifiers, field mapping, tolerances.
+
+The sync types (``config_types.py``) add their own keys on top of :class:`SyncConfig`;
+``config.py`` parses the file and names the sync and the key in every error.
+"""
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Identifiers end up in SQL; anything outside this shape is refused rather than quoted,
+# so a name from YAML can never carry SQL with it.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_SYNC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,254}$")
+
+Identifier = Annotated[str, Field(pattern=_IDENTIFIER.pattern)]
+
+
+class SyncType(StrEnum):
+    USERS = "users"  # user profiles (users/bulkUpdate)
+    EVENTS = "events"  # custom events (events/trackBulk)
+    PURCHASES = "purchases"  # commerce/trackPurchase
+    CARTS = "carts"  # commerce/updateCart
+    CATALOG = "catalog"  # catalog items
+    LIST = "list"  # a static list's members
+    EMAIL_UPDATES = "email_updates"  # users/updateEmail
+    DELETIONS = "deletions"  # delete, forget or unforget users
+
+
+class DeletionAction(StrEnum):
+    DELETE = "delete"
+    FORGET = "forget"  # GDPR: 3 requests/s and 1,000 a day per project
+    UNFORGET = "unforget"
+
+
+class Mode(StrEnum):
+    UPDATE = "update"  # touch existing users only
+    UPSERT = "upsert"  # create users that do not exist yet
+
+
+class Match(StrEnum):
+    EMAIL = "email"
+    USER_ID = "userId"
+
+
+class Cast(StrEnum):
+    """The Iterable type a mapped value is sent as, when the column's own type is not it."""
+
+    STRING = "string"
+    LONG = "long"
+    DOUBLE = "double"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    JSON = "json"
+
+
+class FieldMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: Identifier
+    field: str
+    cast: Cast | None = None
+
+    @field_validator("field")
+    @classmethod
+    def _field_name(cls, value: str) -> str:
+        if not _FIELD_NAME.match(value):
+            raise ValueError(
+                f"Iterable field name {value!r} must start with a letter or _ and hold only "
+                "letters, digits, _ . -"
+            )
+        if value in {"email", "userId"}:
+            raise ValueError(
+                f"{value!r} is the identifier; set it under `identifiers`, not mapping"
+            )
+        return value
+
+
+class Identifiers(BaseModel):
+    """Model columns that hold the Iterable identifiers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: Identifier | None = None
+    userId: Identifier | None = None
+
+
+class Tolerances(BaseModel):
+    """Share of rows a check may quarantine before it blocks the sync."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    duplicate_keys: float = Field(default=0.01, ge=0, le=1)
+    missing_identifiers: float = Field(default=0.05, ge=0, le=1)
+    invalid_values: float = Field(default=0.01, ge=0, le=1)
+    #: Rows Iterable rejected or that were quarantined, as a share of the rows of a run,
+    #: past which the alert sensor flags the run.
+    rejected_rows_alert: float = Field(default=0.05, ge=0, le=1)
+
+
+
+class SyncConfig(BaseModel):
+    """The keys of every sync; each type (``config_types.py``) adds its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The type this class stands for; the value of ``type:`` in the YAML.
+    KIND: ClassVar[SyncType] = SyncType.USERS
+    #: Keys that change what is sent for a row: a change in one re-sends what it changed.
+    SENT_KEYS: ClassVar[tuple[str, ...]] = ()
+    #: What the mapped fields become in Iterable: user fields, event fields, catalog item
+    #: fields, or nothing (the type sends no fields).
+    FIELDS_OF: ClassVar[str | None] = "user"
+
+    name: str
+    title: str | None = None
+    description: str | None = None
+    model: Identifier
+    type: SyncType = SyncType.USERS
+    primary_key: Identifier
+    identifiers: Identifiers = Field(default_factory=Identifiers)
+    #: The identifier to match users on; unset, the project type decides (when both are
+    #: mapped: userId in userID-based projects, email otherwise).
+    match: Match | None = None
+    mapping: list[FieldMapping] = Field(default_factory=list)
+    schedule: str = "0 6 * * *"
+    tolerances: Tolerances = Field(default_factory=Tolerances)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _SYNC_NAME.match(value):
+            raise ValueError(
+                "a sync name is lower case letters, digits and _ (it names tables and assets)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.type is not self.KIND:
+            raise ValueError(f"type {self.type.value!r} given to a {self.KIND.value} sync")
+        if self.match is not None and getattr(self.identifiers, self.match.value) is None:
+            raise ValueError(
+                f"match is {self.match.value!r} but identifiers.{self.match.value} names no column"
+            )
+        if self.has_users and self.identifiers.email is None and self.identifiers.userId is None:
+            raise ValueError("identifiers: name the email and/or userId column")
+        fields = [m.field for m in self.mapping]
+        repeated = sorted({f for f in fields if fields.count(f) > 1})
+        if repeated:
+            raise ValueError(f"mapping sends these Iterable fields twice: {repeated}")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+    @property
+    def has_users(self) -> bool:
+        """Rows name Iterable users (every type but catalogs)."""
+        return True
+
+    def resolve_match(self, project_type: str) -> Match | None:
+        """The identifier rows are matched on: ``match`` when set, else the only one mapped,
+        else the project type's (userId in userID-based projects, email otherwise)."""
+        if self.match is not None or not self.has_users:
+            return self.match
+        if self.identifiers.email is None:
+            return Match.USER_ID
+        if self.identifiers.userId is None or project_type != "userId":
+            return Match.EMAIL
+        return Match.USER_ID
+
+    def sent_shape(self) -> dict[str, Any]:
+        """The type's own keys that shape what is sent, for the mapping fingerprint."""
+        return self.model_dump(mode="json", include=set(self.SENT_KEYS))
+
+    @property
+    def operation(self) -> str:
+        """What a run does, as the record history and the asset description say it."""
+        return self.type.value
+
+    @property
+    def summary(self) -> str:
+        return self.type.value
+
+
+def no_mapping(kind: str, value: list[FieldMapping]) -> list[FieldMapping]:
+    """For types that send no fields: a mapping would be silently ignored, so refuse it."""
+    if value:
+        raise ValueError(f"type {kind} sends no fields; remove `mapping`")
+    return value

@@ -1,0 +1,236 @@
+"""What every destination needs besides its endpoint: naming the user of a row, turning
+Iterable's per-record failures into row outcomes, isolating the rows that make Iterable
+reject a whole batch, and sending one-row endpoints concurrently.
+
+It follows ``users.py``: one bad row never sinks its batch — a rejected batch is split until
+the rejection is pinned to single rows, which are quarantined while the rest go through.
+"""
+
+import json
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from iterable_sync.iterable import (
+    BadRequestError,
+    BulkTrackResult,
+    ConflictError,
+    FieldTypeMismatchError,
+    NotFoundError,
+    PayloadError,
+    SubscribeResult,
+)
+from iterable_sync.sync.config import Match, SyncConfig
+from iterable_sync.sync.outcomes import BatchOutcome, DiffRow, RowError
+
+T = TypeVar("T")
+Send = Callable[[list[DiffRow]], BatchOutcome]
+FieldsOf = Callable[[DiffRow], dict[str, Any]]
+
+#: One-row endpoints (purchases, carts, email changes, deletions) in flight per batch; the
+#: client paces each endpoint below its rate limit whatever the concurrency.
+ROW_WORKERS = 8
+#: Codes Iterable answers when the user to act on does not exist.
+UNKNOWN_USER_CODES = frozenset({"UnknownEmailError", "UnknownUserIdError"})
+
+
+def text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def data_fields(row: DiffRow) -> dict[str, Any]:
+    fields = row.payload.get("dataFields")
+    return fields if isinstance(fields, dict) else {}
+
+
+class Identity:
+    """How a sync's rows name their user: the identifier it matches on (``match``, or the
+    project type's when both are mapped), and preferUserId where Iterable needs it."""
+
+    def __init__(self, sync: SyncConfig, project_type: str) -> None:
+        self.match = sync.resolve_match(project_type) or Match.EMAIL
+        # A userId-only write in an email-based project must not create a user.
+        self.prefer_user_id = self.match is Match.USER_ID and project_type == "email"
+
+    def of(self, row: DiffRow) -> dict[str, Any]:
+        """Keyword arguments for the client's payload models (``email=`` or ``user_id=``)."""
+        if self.match is Match.EMAIL:
+            return {"email": row.email}
+        return {"user_id": row.user_id}
+
+    def key(self, row: DiffRow) -> str:
+        """The name Iterable's failure lists give this row's user."""
+        if self.match is Match.EMAIL:
+            return (row.email or "").strip().lower()
+        return row.user_id or ""
+
+
+def bulk_failures(
+    rows: list[DiffRow],
+    result: BulkTrackResult | SubscribeResult,
+    key: Callable[[DiffRow], str],
+    operation: str,
+    not_found_is_done: bool = False,
+) -> BatchOutcome:
+    """Per-record failures of a bulk answer (events, list subscriptions) → row outcomes.
+
+    ``not_found_is_done``: for an unsubscribe, "not in the list" is what was wanted.
+    """
+    failed = result.failed_updates
+    reasons: dict[str, tuple[str, str]] = {}
+    for code, message, names in [
+        ("invalidEmail", "Iterable rejected the email", failed.invalid_emails),
+        ("invalidUserId", "Iterable rejected the userId", failed.invalid_user_ids),
+        ("invalidData", "Iterable rejected the data", failed.invalid_data_emails),
+        ("invalidData", "Iterable rejected the data", failed.invalid_data_user_ids),
+        ("conflict", "email or userId belongs to another user", failed.conflict_emails),
+        ("conflict", "email or userId belongs to another user", failed.conflict_user_ids),
+        ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_emails),
+        ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_user_ids),
+        ("invalidEmail", "Iterable rejected the email", result.invalid_emails),
+        ("invalidUserId", "Iterable rejected the userId", result.invalid_user_ids),
+    ]:
+        for name in names:
+            reasons.setdefault(name.strip().lower(), (code, message))
+            reasons.setdefault(name, (code, message))
+    not_found = {n.strip().lower() for n in failed.not_found_emails}
+    not_found |= set(failed.not_found_user_ids)
+    outcome = BatchOutcome()
+    for row in rows:
+        name = key(row)
+        if name in not_found:
+            (outcome.accepted if not_found_is_done else outcome.not_found).append(row)
+        elif name in reasons:
+            code, message = reasons[name]
+            outcome.failed.append((row, RowError(row.pk, operation, code, f"{message}: {name}")))
+        else:
+            outcome.accepted.append(row)
+    return outcome
+
+
+def build_each(
+    rows: list[DiffRow], build: Callable[[DiffRow], T]
+) -> tuple[list[DiffRow], list[T], BatchOutcome]:
+    """Payload models per row; a row its model refuses is quarantined, not sent."""
+    ok: list[DiffRow] = []
+    payloads: list[T] = []
+    refused = BatchOutcome()
+    for row in rows:
+        try:
+            payloads.append(build(row))
+        except (ValidationError, ValueError, TypeError, KeyError) as exc:
+            message = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
+            refused.quarantined.append(
+                (row, RowError(row.pk, "validate", "invalid payload", message))
+            )
+            continue
+        ok.append(row)
+    return ok, payloads, refused
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+def _quarantine(row: DiffRow, exc: BadRequestError | PayloadError, operation: str) -> RowError:
+    field = value = None
+    if isinstance(exc, FieldTypeMismatchError) and exc.validation_errors:
+        field = next(iter(exc.validation_errors))
+    if isinstance(exc, BadRequestError):
+        code, message = exc.code or str(exc.status), exc.msg[:500]
+    else:
+        code, message = "refused by the client", str(exc)[:500]
+    return RowError(row.pk, operation, code, message, field=field, value=value)
+
+
+def bisect(
+    rows: list[DiffRow], exc: BadRequestError | PayloadError, send: Send, operation: str
+) -> BatchOutcome:
+    """Split a rejected batch until the rejection is pinned to single rows."""
+    if len(rows) == 1:
+        return BatchOutcome(quarantined=[(rows[0], _quarantine(rows[0], exc, operation))])
+    middle = len(rows) // 2
+    outcome = send(rows[:middle])
+    outcome.extend(send(rows[middle:]))
+    return outcome
+
+
+def isolate_type_mismatch(
+    rows: list[DiffRow],
+    exc: FieldTypeMismatchError,
+    send: Send,
+    operation: str,
+    fields_of: FieldsOf = data_fields,
+) -> BatchOutcome:
+    """Quarantine the rows holding the values Iterable named, resend the rest."""
+    offenders: dict[int, RowError] = {}
+    for field, detail in exc.validation_errors.items():
+        values = detail.offending_values
+        bad = values[-1] if values else None
+        for index, row in enumerate(rows):
+            fields = fields_of(row)
+            if index in offenders or field not in fields or not values or fields[field] != bad:
+                continue
+            offenders[index] = RowError(
+                row.pk,
+                operation,
+                "RequestFieldsTypesMismatched",
+                f"field {field!r} is of type {detail.expected_type!r} in Iterable; "
+                f"value {text(bad)!r} is {'/'.join(detail.incoming_types) or 'not'}",
+                field=field,
+                value=text(fields[field]),
+            )
+    if not offenders or (len(offenders) == len(rows) and len(rows) > 1):
+        return bisect(rows, exc, send, operation)
+    outcome = BatchOutcome(quarantined=[(rows[i], e) for i, e in offenders.items()])
+    rest = [row for i, row in enumerate(rows) if i not in offenders]
+    if rest:
+        outcome.extend(send(rest))
+    return outcome
+
+
+# --------------------------------------------------------------------------- one row a call
+
+
+def is_unknown_user(exc: BadRequestError | NotFoundError) -> bool:
+    """Iterable's ways of saying the user to act on does not exist."""
+    if isinstance(exc, NotFoundError) or exc.code in UNKNOWN_USER_CODES:
+        return True
+    failed = (exc.params or {}).get("failedUpdates") or {}
+    return bool(failed.get("notFoundEmails") or failed.get("notFoundUserIds"))
+
+
+def one_row(row: DiffRow, call: Callable[[DiffRow], object], operation: str) -> BatchOutcome:
+    """One call for one row. Iterable refusing the row is that row's fate; a 429, 5xx or
+    dropped connection that outlived the client's retries stops the run (nothing of the
+    row is recorded, so it goes again next run)."""
+    try:
+        call(row)
+    except FieldTypeMismatchError as exc:
+        return BatchOutcome(quarantined=[(row, _quarantine(row, exc, operation))])
+    except PayloadError as exc:
+        return BatchOutcome(quarantined=[(row, _quarantine(row, exc, operation))])
+    except (BadRequestError, NotFoundError) as exc:
+        if is_unknown_user(exc):
+            return BatchOutcome(not_found=[row])
+        error = RowError(row.pk, operation, exc.code or str(exc.status), exc.msg[:500])
+        return BatchOutcome(failed=[(row, error)])
+    except ConflictError as exc:
+        error = RowError(row.pk, operation, exc.code or "conflict", exc.msg[:500])
+        return BatchOutcome(failed=[(row, error)])
+    return BatchOutcome(accepted=[row])
+
+
+def each_row(
+    rows: Iterable[DiffRow], send_one: Callable[[DiffRow], BatchOutcome]
+) -> BatchOutcome:
+    """Send rows one call each, ``ROW_WORKERS`` at a time."""
+    batch = list(rows)
+    outcome = BatchOutcome()
+    if not batch:
+        return outcome
+    with ThreadPoolExecutor(max_workers=min(ROW_WORKERS, len(batch))) as pool:
+        for result in pool.map(send_one, batch):
+            outcome.extend(result)
+    return outcome

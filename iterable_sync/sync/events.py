@@ -1,0 +1,65 @@
+"""The events sync type: diff rows → `events/trackBulk`, 1,000 events a request.
+
+Each event carries its id (the ``event_id_column``, or the MD5 of the sync's name and the
+primary key, built in the warehouse), so an event sent twice — a changed row, or a batch
+retried after a crash — updates the one Iterable has instead of adding another.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from iterable_sync.iterable import (
+    BadRequestError,
+    Event,
+    FieldTypeMismatchError,
+    IterableClient,
+    PayloadError,
+)
+from iterable_sync.sync import delivery
+from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
+
+BULK_LIMIT = 1_000
+OPERATION = "events/trackBulk"
+
+
+@dataclass
+class EventsDestination:
+    client: IterableClient
+    sync: SyncConfig
+    project_type: str
+    batch_size: int = BULK_LIMIT
+    identity: delivery.Identity = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = delivery.Identity(self.sync, self.project_type)
+
+    def event(self, row: DiffRow) -> Event:
+        payload = row.payload
+        fields: dict[str, Any] = delivery.data_fields(row)
+        return Event(
+            **self.identity.of(row),
+            event_name=payload["eventName"],
+            id=payload["id"],
+            created_at=payload.get("createdAt"),
+            data_fields=fields or None,
+        )
+
+    def send(self, rows: list[DiffRow]) -> BatchOutcome:
+        ok, events, outcome = delivery.build_each(rows, self.event)
+        if ok:
+            outcome.extend(self._track(ok, events))
+        return outcome
+
+    def _track(self, rows: list[DiffRow], events: list[Event]) -> BatchOutcome:
+        try:
+            result = self.client.events.track_bulk(events)
+        except FieldTypeMismatchError as exc:
+            return delivery.isolate_type_mismatch(rows, exc, self.send, OPERATION)
+        except (BadRequestError, PayloadError) as exc:
+            return delivery.bisect(rows, exc, self.send, OPERATION)
+        return delivery.bulk_failures(rows, result, self.identity.key, OPERATION)
+
+    def remove(self, rows: list[DiffRow]) -> BatchOutcome:
+        # An event happened: a row leaving the model does not undo it.
+        return BatchOutcome(released=list(rows))

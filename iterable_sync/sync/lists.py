@@ -1,0 +1,76 @@
+"""The list sync type: rows entering the model are subscribed to a static list (with their
+user data fields), rows leaving it are unsubscribed, 1,000 a request."""
+
+from dataclasses import dataclass, field
+
+from iterable_sync.iterable import (
+    BadRequestError,
+    FieldTypeMismatchError,
+    IterableClient,
+    ListSubscriber,
+    PayloadError,
+)
+from iterable_sync.sync import delivery
+from iterable_sync.sync.config import ListSync
+from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
+
+BULK_LIMIT = 1_000
+
+
+@dataclass
+class ListDestination:
+    client: IterableClient
+    sync: ListSync
+    project_type: str
+    list_id: int
+    batch_size: int = BULK_LIMIT
+    identity: delivery.Identity = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = delivery.Identity(self.sync, self.project_type)
+
+    def _subscriber(self, row: DiffRow, with_fields: bool) -> ListSubscriber:
+        fields = delivery.data_fields(row) if with_fields else {}
+        return ListSubscriber(
+            **self.identity.of(row),
+            data_fields=fields or None,
+            prefer_user_id=True if self.identity.prefer_user_id else None,
+        )
+
+    def send(self, rows: list[DiffRow]) -> BatchOutcome:
+        operation = "lists/subscribe"
+        ok, subscribers, outcome = delivery.build_each(
+            rows, lambda row: self._subscriber(row, with_fields=True)
+        )
+        if not ok:
+            return outcome
+        try:
+            result = self.client.lists.subscribe(self.list_id, subscribers)
+        except FieldTypeMismatchError as exc:
+            outcome.extend(delivery.isolate_type_mismatch(ok, exc, self.send, operation))
+            return outcome
+        except (BadRequestError, PayloadError) as exc:
+            outcome.extend(delivery.bisect(ok, exc, self.send, operation))
+            return outcome
+        outcome.extend(delivery.bulk_failures(ok, result, self.identity.key, operation))
+        return outcome
+
+    def remove(self, rows: list[DiffRow]) -> BatchOutcome:
+        operation = "lists/unsubscribe"
+        ok, subscribers, outcome = delivery.build_each(
+            rows, lambda row: self._subscriber(row, with_fields=False)
+        )
+        if not ok:
+            return outcome
+        try:
+            result = self.client.lists.unsubscribe(self.list_id, subscribers)
+        except (BadRequestError, PayloadError) as exc:
+            outcome.extend(delivery.bisect(ok, exc, self.remove, operation))
+            return outcome
+        # A user no longer in the list (or in Iterable) is where the sync wanted them.
+        outcome.extend(
+            delivery.bulk_failures(
+                ok, result, self.identity.key, operation, not_found_is_done=True
+            )
+        )
+        return outcome

@@ -1,0 +1,398 @@
+"""What each sync type sends and refuses, as SQL over the model snapshot (Snowflake dialect).
+
+One records/hash/diff/state engine serves every type (``sql.py``). This module supplies
+what differs by type:
+
+- the payload's keys beside ``dataFields`` (event name, id and time, items and total, the
+  new email), which the hash covers as well;
+- the rows a type refuses before sending (a purchase without a total, a catalog id with a
+  space), each counted by the asset check named in ``checks/rules.py``;
+- which user identifier a row is matched on, and which changes the type acts on.
+
+Events and purchases always carry an id — the ``event_id_column``, or the MD5 of the sync's
+name and the primary key — so re-sending a row (a changed row, or a batch retried after a
+crash) updates the event Iterable already has instead of adding a second one. That is why
+changed event and purchase rows are sent again; carts, email updates matched by email and
+deletions act only when a key first appears.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from iterable_sync.checks import rules
+
+# A module import: sql.py imports this module too, and its names are used at call time.
+from iterable_sync.sync import sql
+from iterable_sync.sync.config import (
+    CartsSync,
+    DeletionAction,
+    DeletionsSync,
+    EmailUpdatesSync,
+    EventsSync,
+    Match,
+    Mode,
+    PurchasesSync,
+    SyncConfig,
+    SyncType,
+)
+
+Column = Callable[[str], str]
+
+
+def q(identifier: str) -> str:
+    return sql.q(identifier)
+
+
+def literal(text: str) -> str:
+    return sql.literal(text)
+
+
+def _as_text(column: str) -> str:
+    return sql._as_text(column)
+
+# Unix time past this is milliseconds (the year 5138 in seconds, 1973 in milliseconds).
+_MAX_UNIX_SECONDS = 100_000_000_000
+_NUMERIC = (
+    "NUMBER", "DECIMAL", "NUMERIC", "INT", "BIGINT", "SMALLINT", "TINYINT", "BYTEINT",
+    "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT", "REAL",
+)  # fmt: skip
+_TEXT = ("VARCHAR", "TEXT", "STRING", "CHAR")
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """Which changes of the diff a type acts on."""
+
+    #: A changed row is sent again (users, catalog items, list members; events and
+    #: purchases, which carry an id and so update the event they made).
+    resend_changes: bool
+    #: Rows leaving the model are acted on (unsubscribed, deleted) or at least recorded.
+    act_on_removal: bool
+    #: ``full_resync`` re-sends every row; one-shot actions (deletions, email changes)
+    #: never fire twice for a key.
+    resync: bool
+
+
+_SEMANTICS = {
+    SyncType.USERS: Semantics(True, True, True),
+    SyncType.CATALOG: Semantics(True, True, True),
+    SyncType.LIST: Semantics(True, True, True),
+    SyncType.EVENTS: Semantics(True, False, True),
+    SyncType.PURCHASES: Semantics(True, False, True),
+    SyncType.CARTS: Semantics(False, False, True),
+    SyncType.DELETIONS: Semantics(False, False, False),
+}
+
+
+def semantics(sync: SyncConfig) -> Semantics:
+    if isinstance(sync, EmailUpdatesSync):
+        # Matched by userId the new email is what changes; matched by email, the record's
+        # first appearance is its only change (the old address no longer names the user).
+        return Semantics(sync.match is Match.USER_ID, False, False)
+    return _SEMANTICS[sync.type]
+
+
+def resend_predicate(sync: SyncConfig, full_resync: bool) -> str:
+    """Which rows already in state are sent again (over the diff's ``r`` records and
+    ``s`` state rows)."""
+    sem = semantics(sync)
+    if full_resync and sem.resync:
+        return "TRUE"
+    if not sem.resend_changes:
+        return "FALSE"
+    return "s.HASH IS DISTINCT FROM r.HASH OR NOT s.IN_MODEL"
+
+
+def removal_predicate(sync: SyncConfig) -> str:
+    return "TRUE" if semantics(sync).act_on_removal else "FALSE"
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def required_columns(sync: SyncConfig) -> list[str]:
+    """Model columns the type reads besides the key, identifiers and mapping."""
+    names = [
+        getattr(sync, key, None)
+        for key in (
+            "event_name_column",
+            "created_at_column",
+            "event_id_column",
+            "items_column",
+            "total_column",
+            "new_email_column",
+        )
+    ]
+    return [name for name in names if name]
+
+
+def _is_numeric(column_type: str) -> bool:
+    return column_type.upper().startswith(_NUMERIC)
+
+
+def _shown(col: str, column_type: str) -> str:
+    """A value as text for ROW_ERRORS (JSON as its JSON text)."""
+    return f"TO_JSON({col})" if sql._is_json(column_type) else _as_text(col)
+
+
+def _json(col: str, column_type: str) -> str:
+    """A column as a JSON value: JSON as is, text parsed, anything else (a VARIANT, which
+    DuckDB has too, a struct, a list) serialised and parsed back."""
+    if column_type.upper().startswith("JSON"):
+        return col
+    if column_type.upper().startswith(_TEXT):
+        return f"TRY_PARSE_JSON({col})"
+    return f"PARSE_JSON(TO_JSON({col}))"
+
+
+def _text(col: str) -> str:
+    return f"NULLIF(TRIM({_as_text(col)}), '')"
+
+
+def _unix_seconds(col: str, column_type: str) -> str:
+    """Unix seconds, as Iterable's createdAt wants them, from a timestamp, a date, a number
+    (seconds, or milliseconds, which are divided) or text Iterable would read as a time."""
+    if sql._is_temporal(column_type):
+        return f"DATE_PART(EPOCH_SECOND, CAST({col} AS TIMESTAMP_NTZ))"
+    if _is_numeric(column_type):
+        return (
+            f"CAST(CASE WHEN {col} > {_MAX_UNIX_SECONDS} THEN FLOOR({col} / 1000)"
+            f" ELSE FLOOR({col}) END AS BIGINT)"
+        )
+    return f"DATE_PART(EPOCH_SECOND, TRY_CAST({_text(col)} AS TIMESTAMP_TZ))"
+
+
+def _event_id(sync: SyncConfig, column: Column) -> str:
+    derived = f"MD5({literal(sync.name + ':')} || {_as_text(column(sync.primary_key))})"
+    id_column = getattr(sync, "event_id_column", None)
+    if not id_column:
+        return derived
+    return f"COALESCE({_text(column(id_column))}, {derived})"
+
+
+def _total(col: str, column_type: str) -> str:
+    if _is_numeric(column_type):
+        return f"CAST({col} AS DOUBLE)"
+    return f"TRY_CAST(TRIM({_shown(col, column_type)}) AS DOUBLE)"
+
+
+# --------------------------------------------------------------------------- payload
+
+
+def payload_parts(
+    sync: SyncConfig, column_types: dict[str, str], column: Column
+) -> dict[str, tuple[str, str]]:
+    """Payload key → (value, its text for the hash), besides ``dataFields``."""
+
+    def kind(name: str) -> str:
+        return column_types[name.upper()]
+
+    parts: dict[str, tuple[str, str]] = {}
+    if isinstance(sync, EventsSync):
+        name = (
+            literal(sync.event_name)
+            if sync.event_name is not None
+            else _text(column(sync.event_name_column or ""))
+        )
+        parts["eventName"] = (name, name)
+    if isinstance(sync, EventsSync | PurchasesSync):
+        event_id = _event_id(sync, column)
+        parts["id"] = (event_id, event_id)
+        if sync.created_at_column:
+            created = _unix_seconds(column(sync.created_at_column), kind(sync.created_at_column))
+            parts["createdAt"] = (created, _as_text(created))
+    if isinstance(sync, PurchasesSync | CartsSync):
+        items = _json(column(sync.items_column), kind(sync.items_column))
+        parts["items"] = (items, f"TO_JSON({items})")
+    if isinstance(sync, PurchasesSync):
+        total = _total(column(sync.total_column), kind(sync.total_column))
+        parts["total"] = (total, _as_text(total))
+    if isinstance(sync, EmailUpdatesSync):
+        new_email = _text(column(sync.new_email_column))
+        parts["newEmail"] = (new_email, new_email)
+    return dict(sorted(parts.items()))
+
+
+def payload_sql(sync: SyncConfig, data_fields: str, parts: dict[str, tuple[str, str]]) -> str:
+    """The JSON object sent for a row (before TO_JSON): a users sync sends its data fields;
+    every other type an object of ``dataFields`` and its own keys, in sorted order."""
+    if sync.type is SyncType.USERS:
+        return data_fields
+    pairs = [("dataFields", data_fields), *((key, value) for key, (value, _) in parts.items())]
+    body = ", ".join(f"{literal(key)}, {value}" for key, value in sorted(pairs))
+    return f"OBJECT_CONSTRUCT_KEEP_NULL({body})"
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A row the type refuses before sending: quarantined, counted by ``check``."""
+
+    check: str
+    reason: str
+    predicate: str  # over the snapshot's columns
+    field: str
+    value: str  # SQL of the offending value as text
+
+
+def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
+    def kind(name: str) -> str:
+        return column_types[name.upper()]
+
+    found: list[RowRule] = []
+    check = {
+        SyncType.EVENTS: rules.EVENT_ROWS_COMPLETE,
+        SyncType.PURCHASES: rules.PURCHASE_ROWS_COMPLETE,
+        SyncType.CARTS: rules.CART_ROWS_COMPLETE,
+        SyncType.CATALOG: rules.CATALOG_IDS_VALID,
+        SyncType.EMAIL_UPDATES: rules.NEW_EMAIL_VALID,
+    }.get(sync.type, "")
+
+    def rule(reason: str, predicate: str, field: str, value: str) -> None:
+        found.append(RowRule(check, reason, predicate, field, value))
+
+    if isinstance(sync, EventsSync) and sync.event_name_column:
+        name = q(sync.event_name_column)
+        rule("missing event name", f"{_text(name)} IS NULL", "eventName", _as_text(name))
+    if isinstance(sync, EventsSync | PurchasesSync):
+        if sync.event_id_column:
+            event_id = _text(q(sync.event_id_column))
+            rule(
+                f"event id longer than {rules.MAX_EVENT_ID_BYTES} bytes",
+                f"{rules.byte_length(event_id)} > {rules.MAX_EVENT_ID_BYTES}",
+                "id",
+                event_id,
+            )
+        if sync.created_at_column:
+            col, col_type = q(sync.created_at_column), kind(sync.created_at_column)
+            rule(
+                "unreadable createdAt (not a time)",
+                f"{_text(col)} IS NOT NULL AND {_unix_seconds(col, col_type)} IS NULL",
+                "createdAt",
+                _as_text(col),
+            )
+    if isinstance(sync, PurchasesSync | CartsSync):
+        col, col_type = q(sync.items_column), kind(sync.items_column)
+        items = _json(col, col_type)
+        rule("missing items", f"{col} IS NULL", "items", "CAST(NULL AS VARCHAR)")
+        rule(
+            "items is not a non-empty JSON array",
+            f"NOT COALESCE({rules.is_nonempty_json_array(items)}, FALSE)",
+            "items",
+            _shown(col, col_type),
+        )
+    if isinstance(sync, PurchasesSync):
+        col, col_type = q(sync.total_column), kind(sync.total_column)
+        rule("missing total", f"{col} IS NULL", "total", "CAST(NULL AS VARCHAR)")
+        shown = _shown(col, col_type)
+        rule("total is not a number", f"{_total(col, col_type)} IS NULL", "total", shown)
+    if sync.type is SyncType.CATALOG:
+        item_id = _as_text(q(sync.primary_key))
+        rule(
+            "invalid catalog item id (letters, digits and dashes, at most 255)",
+            f"NOT COALESCE({rules.is_catalog_id(item_id)}, FALSE)",
+            "itemId",
+            item_id,
+        )
+    if isinstance(sync, EmailUpdatesSync):
+        new_email = _text(q(sync.new_email_column))
+        rule("missing new email", f"{new_email} IS NULL", "newEmail", "CAST(NULL AS VARCHAR)")
+        rule(
+            "malformed new email",
+            f"NOT COALESCE({rules.is_email(new_email)}, FALSE)",
+            "newEmail",
+            _as_text(q(sync.new_email_column)),
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class RuleColumns:
+    """The records' columns that say why a row is refused, type rules first."""
+
+    reason: str
+    check: str
+    field: str
+    value: str
+    type: str
+
+
+def rule_columns(
+    sync: SyncConfig,
+    column_types: dict[str, str],
+    invalid_field: str,
+    invalid_value: str,
+    invalid_type: str,
+) -> RuleColumns:
+    found = row_rules(sync, column_types)
+    if not found:
+        null = "CAST(NULL AS VARCHAR)"
+        return RuleColumns(null, null, invalid_field, invalid_value, invalid_type)
+
+    def case(value: Callable[[RowRule], str], otherwise: str) -> str:
+        whens = " ".join(f"WHEN {r.predicate} THEN {value(r)}" for r in found)
+        return f"CASE {whens} ELSE {otherwise} END"
+
+    return RuleColumns(
+        reason=case(lambda r: literal(r.reason), "NULL"),
+        check=case(lambda r: literal(r.check), "NULL"),
+        field=case(lambda r: literal(r.field), invalid_field),
+        value=case(lambda r: r.value, invalid_value),
+        type=case(lambda r: "''", invalid_type),
+    )
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def identity_cases(sync: SyncConfig, project_type: str) -> list[tuple[str, str]]:
+    """(predicate over a record's EMAIL and USER_ID, reason): rows that cannot name their
+    user are quarantined before sending."""
+    if sync.type is SyncType.USERS:
+        return _users_identity_cases(sync, project_type)
+    match = sync.resolve_match(project_type)
+    if match is None:
+        return []
+    _check_project_type(sync, match, project_type)
+    column = "EMAIL" if match is Match.EMAIL else "USER_ID"
+    cases = [(f"{column} IS NULL", f"missing {match.value}")]
+    if match is Match.EMAIL:
+        cases.append((f"NOT {rules.is_email('EMAIL')}", "malformed email"))
+    elif project_type == "userId":
+        limit = rules.MAX_USER_ID_LENGTH
+        cases.append((f"LENGTH(USER_ID) > {limit}", f"userId longer than {limit} characters"))
+    return cases
+
+
+def _users_identity_cases(sync: SyncConfig, project_type: str) -> list[tuple[str, str]]:
+    mode, match = getattr(sync, "mode", Mode.UPDATE), sync.match or Match.EMAIL
+    column = "EMAIL" if match is Match.EMAIL else "USER_ID"
+    cases = [(f"{column} IS NULL", f"missing {match.value}")]
+    # Matched by userId with preferUserId, the email is never sent: its shape is moot.
+    prefers_user_id = mode is Mode.UPDATE and match is Match.USER_ID and project_type == "email"
+    if not prefers_user_id:
+        cases.append((f"EMAIL IS NOT NULL AND NOT {rules.is_email('EMAIL')}", "malformed email"))
+    if project_type == "userId":
+        cases.append(("LENGTH(USER_ID) > 52", "userId longer than 52 characters"))
+    if mode is Mode.UPSERT and match is Match.USER_ID and project_type == "email":
+        cases.append(
+            ("EMAIL IS NULL", "missing email (an email-based project creates users by email)")
+        )
+    return cases
+
+
+def _check_project_type(sync: SyncConfig, match: Match, project_type: str) -> None:
+    """Combinations Iterable refuses for every row are a configuration error, not dirt."""
+    if not isinstance(sync, DeletionsSync):
+        return
+    if sync.action is DeletionAction.DELETE and project_type == "userId" and match is Match.EMAIL:
+        problem = "a userID-based project deletes users by userId"
+    elif sync.capped and project_type == "email" and match is Match.USER_ID:
+        problem = f"an email-based project must {sync.action.value} users by email"
+    elif sync.capped and project_type == "userId" and match is Match.EMAIL:
+        problem = f"a userID-based project must {sync.action.value} users by userId"
+    else:
+        return
+    raise ValueError(f"sync {sync.name!r}: {problem}; set match (and identifiers) accordingly")

@@ -105,3 +105,4 @@ def test_a_row_without_an_event_name_is_quarantined_and_the_rest_tracked(
     assert (meta["accepted"], meta["quarantined"]) == (2, 1)
     (error,) = harness.query("SELECT * FROM ITERABLE_SYNC.ROW_ERRORS")
     assert (error["PK"], error["CODE"], error["FIELD"]) == ("N0", "missing event name", "eventName")
+

@@ -41,3 +41,22 @@ def test_upsert_sends_json_arrays_of_objects_and_creates_typed_fields(warehouse,
     assert fields["companySize"] == "long"
     assert fields["seats"] == "long"
     assert fields["createdOnGitlab"] == "date"
+
+
+def test_a_user_leaving_the_model_keeps_its_profile_and_is_not_counted_as_sent(
+    warehouse, shared_emulator
+):
+    sync = make_sync(mapping=[{"column": "SEAT_COUNT", "field": "seats"}])
+    harness = Harness(warehouse=warehouse, emulator=shared_emulator, sync=sync)
+    with warehouse.session() as session:
+        create_contacts(session, [contact(i) for i in range(3)])
+    assert harness.sync_metadata(harness.run(), sync)["accepted"] == 3
+    before = max((int(c["seq"]) for c in shared_emulator.admin.calls(limit=100_000)), default=0)
+
+    with warehouse.session() as session:
+        create_contacts(session, [contact(0), contact(1)])
+    meta = harness.sync_metadata(harness.run(), sync)
+    # Nothing to call for a contact who left: not a send, and its profile stays.
+    assert (meta["removed"], meta["sent"], meta["accepted"], meta["write_calls"]) == (1, 0, 0, 0)
+    assert harness.write_calls(since=before) == []
+    assert harness.user("user.2@example.com")["dataFields"]["seats"] == contact(2)["SEAT_COUNT"]

@@ -39,6 +39,20 @@ def test_none_nested_inside_a_data_field_object_is_kept() -> None:
     assert user.to_body()["dataFields"] == {"address": {"street": None, "city": "Oslo"}}
 
 
+def test_user_update_body_is_what_model_dump_gives() -> None:
+    user = UserUpdate(
+        email="a@example.com",
+        user_id="u1",
+        data_fields={"plan": None, "seen": datetime(2026, 3, 1, 12, 0), "tags": ["a"]},
+        prefer_user_id=True,
+    )
+
+    body = user.to_body()
+
+    assert body == user.model_dump(exclude_none=True, by_alias=True)
+    assert list(body) == ["email", "userId", "dataFields", "preferUserId"]
+
+
 def test_null_in_data_fields_goes_on_the_wire_as_json_null(
     client: IterableClient, fake: FakeIterable
 ) -> None:

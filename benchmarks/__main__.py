@@ -1,0 +1,484 @@
+"""``python -m benchmarks`` (``make bench``): every case, side by side with a naive baseline.
+
+Environment:
+
+- ``ROWS=N``: the large planning size (default 10,000,000); the small one and the rerun
+  use N/10.
+- ``BENCH_QUICK=1``: small sizes (5,000 rows at most, 3,000 users): a smoke run of the
+  harness, not a measurement. Its table goes to ``results/<date>-quick.md``.
+- ``BENCH_CASES=1,2,3``: run only these cases, in this order (the results file is rewritten
+  after each, so a run cut short keeps what it measured). ``1a`` and ``1b`` are case 1 at
+  its small and its large size alone: ``2,1a,3,1b`` runs the longest part last.
+- ``BENCH_TIMEOUT`` (s, default 900): bound of each measured product run;
+  ``BENCH_BASELINE_TIMEOUT`` (s, default 900) and ``BENCH_BASELINE_MAX_RSS_GB`` (default 16)
+  bound each baseline run, which is stopped and reported with what it reached.
+- ``BENCH_WORK_DIR``, ``BENCH_RESULTS_DIR``: where inputs are cached and results written.
+
+It prints one markdown table and writes it, with the machine's description and each case's
+details, to ``benchmarks/results/<date>.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from typing import Any
+
+from benchmarks import _harness as h
+from benchmarks._harness import Measured, Row, megabytes, seconds, times
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value.replace("_", "")) if value else default
+
+
+def _label(rows: int) -> str:
+    if rows >= 1_000_000 and rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}M"
+    if rows >= 1_000 and rows % 1_000 == 0:
+        return f"{rows // 1_000}k"
+    return f"{rows:,}"
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+        large = _env_int("ROWS", 5_000 if self.quick else 10_000_000)
+        self.sizes = [max(large // 10, 100), large]
+        self.users = 3_000 if self.quick else 100_000
+        self.rerun_rows = self.sizes[0]
+        cases = os.environ.get("BENCH_CASES", "1,2,3")
+        # In the order given: "2,3,1" runs the short cases first.
+        self.cases = list(dict.fromkeys(c.strip() for c in cases.split(",") if c.strip()))
+        self.timeout = float(_env_int("BENCH_TIMEOUT", 900))
+        self.baseline_timeout = float(_env_int("BENCH_BASELINE_TIMEOUT", 900))
+        self.baseline_max_rss_mb = _env_int("BENCH_BASELINE_MAX_RSS_GB", 16) * 1024.0
+        self.rows: list[Row] = []
+        #: Planning measurements by size, kept across the "1a" and "1b" cases.
+        self.planned: dict[int, dict[str, Any]] = {}
+        self.notes: list[str] = []
+
+    def log(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    def measure(
+        self,
+        target: str,
+        kwargs: dict[str, Any],
+        baseline: bool = False,
+        timeout_s: float | None = None,
+    ) -> Measured:
+        self.log(f"  {target.split(':')[1]}({', '.join(f'{k}={v}' for k, v in kwargs.items())})")
+        measured = h.run_measured(
+            target,
+            kwargs,
+            timeout_s=timeout_s or (self.baseline_timeout if baseline else self.timeout),
+            max_rss_mb=self.baseline_max_rss_mb if baseline else None,
+        )
+        state = "ok" if measured.ok else f"stopped: {measured.failure}"
+        self.log(
+            f"    {state}; {measured.wall_s:.1f} s, peak RSS {megabytes(measured.peak_rss_mb)}"
+        )
+        return measured
+
+    # ------------------------------------------------------------------ case 1
+
+    def planning(self, sizes: list[int]) -> None:
+        from benchmarks import planning
+
+        self.log(f"1 · planning at scale: {', '.join(f'{s:,}' for s in sizes)} rows")
+        results: dict[int, dict[str, Any]] = {}
+        for rows in sizes:
+            path = str(planning.seeded_database(rows, self.log))
+            # Not measured: a first run over every row (payloads for all), bounded loosely.
+            prepared = self.measure(
+                "benchmarks.planning:prepare_state", {"path": path}, timeout_s=3 * self.timeout
+            )
+            if not prepared.ok:
+                raise RuntimeError(f"preparing state for {rows:,} rows: {prepared.failure}")
+            product = {
+                variant: self.measure(
+                    "benchmarks.planning:plan_product", {"path": path, "variant": variant}
+                )
+                for variant in ("unchanged", "changed")
+            }
+            snapshot_file = h.WORK / f"baseline-{rows}-seed{planning.SEED}.parquet"
+            if not snapshot_file.exists():
+                self.log("  the baseline's previous snapshot (a first run, not measured)")
+                first = self.measure(
+                    "benchmarks.planning:plan_baseline",
+                    {"path": path, "variant": "unchanged", "previous": None,
+                     "save": str(snapshot_file)},
+                    baseline=True,
+                )  # fmt: skip
+                if not first.ok and self._stopped_at_bound(first):
+                    # The measured runs pull and hash the same rows before they compare, so
+                    # under the same bounds they would be stopped before comparing too:
+                    # the first run's figures stand for both (hours of machine time saved).
+                    self.notes.append(
+                        f"Baseline, {rows:,} rows: its first run (to have a previous "
+                        f"snapshot) was stopped ({first.failure}) after "
+                        f"{seconds(first.work_s)} of work, having reached: "
+                        f"{first.reached or 'nothing reported'}. The measured runs pull and "
+                        "hash the same rows before comparing and have the same bounds, so "
+                        "they were not run; the first run's figures are their lower bounds."
+                    )
+                    first_stopped: Measured | None = first
+                elif not first.ok:
+                    raise RuntimeError(f"the baseline failed for {rows:,} rows: {first.failure}")
+                else:
+                    first_stopped = None
+            else:
+                first_stopped = None
+            previous = str(snapshot_file) if snapshot_file.exists() else None
+            baseline = {
+                variant: first_stopped
+                or self.measure(
+                    "benchmarks.planning:plan_baseline",
+                    {"path": path, "variant": variant, "previous": previous, "save": None},
+                    baseline=True,
+                )
+                for variant in ("unchanged", "changed")
+            }
+            if prepared.result.get("inference_s") is not None:
+                self.notes.append(
+                    f"Field-type inference, {rows:,} rows (a project's first run only; "
+                    "later runs take the types from getFields, as the measured runs do): "
+                    f"{seconds(prepared.result['inference_s'])}."
+                )
+            results[rows] = {"product": product, "baseline": baseline, "prepared": prepared}
+        self._planning_rows(results)
+        self.planned.update(results)
+        if len(sizes) < len(self.sizes) and set(self.planned) == set(self.sizes):
+            self._flatness_row(self.planned)
+
+    def _planning_rows(self, results: dict[int, dict[str, Any]]) -> None:
+        largest = max(self.sizes)
+        for rows, measured in results.items():
+            label = _label(rows)
+            big = rows == largest
+            for variant, name in (("unchanged", "no change"), ("changed", "1% changed")):
+                product: Measured = measured["product"][variant]
+                baseline: Measured = measured["baseline"][variant]
+                if not product.ok:
+                    self.rows.append(
+                        Row(f"1 · plan {label} rows, {name}", f"stopped: {product.failure}",
+                            "≤ 20 s" if big else "—", "—", "—", False)
+                    )  # fmt: skip
+                    continue
+                r = product.result
+                diff_checks = r["diff_s"] + r["checks_s"]
+                end_to_end = r["snapshot_s"] + diff_checks
+                self.rows.append(
+                    Row(
+                        f"1 · plan {label} rows, {name}: records + hash + diff + checks",
+                        seconds(diff_checks),
+                        "≤ 20 s" if big else "—",
+                        "—",
+                        "—",
+                        diff_checks <= 20 if big else None,
+                    )
+                )
+                base_text, ratio, ratio_ok = self._baseline_time(baseline, end_to_end)
+                self.rows.append(
+                    Row(
+                        f"1 · plan {label} rows, {name}: end to end (with the model snapshot)",
+                        seconds(end_to_end),
+                        "≥ 5x faster than baseline" if big else "—",
+                        base_text,
+                        ratio,
+                        ratio_ok if big else None,
+                    )
+                )
+                counts = r["counts"]
+                self.notes.append(
+                    f"Planning {rows:,} rows, {name}: snapshot {seconds(r['snapshot_s'])}, "
+                    f"records + hash + diff {seconds(r['diff_s'])}, checks "
+                    f"{seconds(r['checks_s'])} (interpreter start and imports "
+                    f"{seconds(r['import_s'])}, not counted); {counts['records']:,} records, "
+                    f"{counts['added']:,} added, {counts['changed']:,} changed, "
+                    f"{counts['removed']:,} removed, {counts['invalid']:,} invalid; child "
+                    f"CPU {seconds(product.cpu_s)} over {seconds(product.wall_s)}."
+                )
+                if baseline.ok:
+                    b = baseline.result
+                    self.notes.append(
+                        f"Baseline {rows:,} rows, {name}: pull into pandas "
+                        f"{seconds(b['pull_s'])}, hash {seconds(b['hash_s'])}, compare "
+                        f"{seconds(b['compare_s'])}; changes {b['changes']}."
+                    )
+                else:
+                    self.notes.append(
+                        f"Baseline {rows:,} rows, {name}: {baseline.failure}; it reached: "
+                        f"{baseline.reached or 'nothing reported'}."
+                    )
+            self._rss_row(rows, measured, big)
+        if len(results) > 1:
+            self._flatness_row(results)
+
+    def _flatness_row(self, results: dict[int, dict[str, Any]]) -> None:
+        smallest, largest = min(results), max(results)
+        if smallest != largest:
+            small = self._product_rss(results[smallest])
+            large = self._product_rss(results[largest])
+            if small and large:
+                growth = large / small - 1
+                self.rows.append(
+                    Row(
+                        f"1 · peak RSS from {_label(smallest)} to {_label(largest)} rows",
+                        f"{megabytes(small)} → {megabytes(large)} ({growth:+.0%})",
+                        "flat (±20%)",
+                        "—",
+                        "—",
+                        abs(growth) <= 0.20,
+                    )
+                )
+
+    @staticmethod
+    def _product_rss(measured: dict[str, Any]) -> float:
+        runs = [m for m in measured["product"].values() if m.ok]
+        return max((m.peak_rss_mb for m in runs), default=0.0)
+
+    def _rss_row(self, rows: int, measured: dict[str, Any], big: bool) -> None:
+        product = self._product_rss(measured)
+        baselines = list(measured["baseline"].values())
+        baseline = max(m.peak_rss_mb for m in baselines)
+        stopped = not all(m.ok for m in baselines)
+        ratio = baseline / product if product else None
+        ok = product <= 1024 and (not big or (ratio is not None and ratio >= 5))
+        self.rows.append(
+            Row(
+                f"1 · plan {_label(rows)} rows: peak RSS of the planning process",
+                megabytes(product),
+                "≤ 1 GB" + (", ≥ 5x less than baseline" if big else ""),
+                megabytes(baseline) + (" (when stopped)" if stopped else ""),
+                ("≥ " if stopped else "") + times(ratio),
+                ok,
+            )
+        )
+
+    def _baseline_time(self, baseline: Measured, product_s: float) -> tuple[str, str, bool]:
+        if baseline.ok:
+            b = baseline.result
+            total = b["pull_s"] + b["hash_s"] + b["compare_s"]
+            ratio = total / product_s
+            return seconds(total), times(ratio), ratio >= 5
+        # Stopped: what it worked for (from its first progress line, so not its interpreter
+        # start) is a lower bound on what it needed, and so is the ratio.
+        ratio = baseline.work_s / product_s
+        why = "memory bound" if "RSS" in (baseline.failure or "") else "time bound"
+        return (
+            f"> {seconds(baseline.work_s)} (stopped at its {why})",
+            f"> {times(ratio)}",
+            ratio >= 5,
+        )
+
+    @staticmethod
+    def _stopped_at_bound(measured: Measured) -> bool:
+        """Stopped by the harness at its time or memory bound, not failed on its own."""
+        failure = measured.failure or ""
+        return failure.startswith("timeout") or failure.startswith("stopped at")
+
+    # ------------------------------------------------------------------ case 2
+
+    def sending(self) -> None:
+        import tempfile
+
+        from benchmarks import sending
+        from iterable_sync.emulator import EmulatorProcess
+
+        self.log(f"2 · sending {self.users:,} users")
+        path = sending.prepare(self.users, self.log)
+        outcome: dict[str, tuple[Measured, list[dict[str, Any]]]] = {}
+        for who, target in (
+            ("product", "benchmarks.sending:send_product"),
+            ("baseline", "benchmarks.sending:send_baseline"),
+        ):
+            if who == "baseline":
+                path = sending.prepare(self.users, self.log)  # the same diff, state untouched
+            with (
+                tempfile.TemporaryDirectory(prefix="bench-emulator-", dir=h.WORK) as state,
+                EmulatorProcess(
+                    sending.KEY, "email", state, rate_limits="real", latency_ms=50
+                ) as emulator,
+            ):
+                measured = self.measure(
+                    target, {"path": path, "base_url": emulator.base_url}, who == "baseline"
+                )
+                outcome[who] = (measured, sending.bulk_calls(emulator))
+        self._sending_rows(outcome)
+
+    def _sending_rows(self, outcome: dict[str, tuple[Measured, list[dict[str, Any]]]]) -> None:
+        from benchmarks import sending
+
+        (product, p_calls), (baseline, b_calls) = outcome["product"], outcome["baseline"]
+        label = f"2 · send {self.users:,} users"
+        if not product.ok:
+            self.rows.append(Row(label, f"stopped: {product.failure}", "—", "—", "—", False))
+            return
+        p = product.result
+        steady = sending.steady_rate(p_calls) or 0.0
+        overall = p["accepted"] / p["wall_s"]
+        b = baseline.result if baseline.ok else {}
+        b_rate = b["accepted"] / b["wall_s"] if b else None
+        self.rows.append(
+            Row(
+                f"{label}: throughput (real rate limits, 50 ms latency)",
+                f"{steady:,.0f} users/s = {steady / sending.CEILING:.1%} of the ceiling "
+                f"({overall:,.0f} users/s start to end)",
+                f"≥ 90% of {sending.CEILING:,} users/s",
+                f"{b_rate:,.0f} users/s" if b_rate else f"stopped: {baseline.failure}",
+                times(steady / b_rate) if b_rate else "—",
+                steady >= 0.9 * sending.CEILING,
+            )
+        )
+        p_429 = sum(1 for c in p_calls if c["status"] == 429)
+        b_429 = sum(1 for c in b_calls if c["status"] == 429)
+        self.rows.append(
+            Row(
+                f"{label}: 429 responses",
+                f"{p_429} of {len(p_calls)} calls",
+                "0",
+                f"{b_429} of {len(b_calls)} calls",
+                "—",
+                p_429 == 0,
+            )
+        )
+        # CPU time over wall time flatters a client that the machine's load starves: slowed
+        # down, it spends the same CPU over a longer wall. What it would need to keep up with
+        # the ceiling does not depend on the load: its CPU seconds per user x users/s.
+        p_need = p["cpu_s"] / p["accepted"] * sending.CEILING if p["accepted"] else float("inf")
+        p_cpu = p["cpu_s"] / p["wall_s"]
+        b_need = b["cpu_s"] / b["accepted"] * sending.CEILING if b and b["accepted"] else None
+        self.rows.append(
+            Row(
+                f"{label}: client CPU at the ceiling (CPU s per user x {sending.CEILING:,}/s)",
+                f"{p_need:.0%} of a core ({seconds(p['cpu_s'])} CPU; {p_cpu:.0%} of its "
+                "wall time here)",
+                "< 25% of a core",
+                f"{b_need:.0%} of a core" if b_need is not None else "—",
+                "—",
+                p_need < 0.25,
+            )
+        )
+        self.notes.append(
+            f"Sending: the product sent {p['sent']:,} and Iterable accepted {p['accepted']:,} "
+            f"in {seconds(p['wall_s'])} ({p['api_calls']} API calls); CPU "
+            f"{seconds(p['cpu_s'])}. The baseline: "
+            + (
+                f"{b['accepted']:,} accepted in {seconds(b['wall_s'])}, {b['requests']} "
+                f"requests of which {b['throttled']} got 429 and were retried a second later."
+                if b
+                else f"{baseline.failure} (reached {baseline.reached})."
+            )
+        )
+
+    # ------------------------------------------------------------------ case 3
+
+    def rerun(self) -> None:
+        import tempfile
+
+        from benchmarks import rerun
+        from iterable_sync.emulator import EmulatorProcess
+
+        rows = self.rerun_rows
+        self.log(f"3 · no-change rerun, {rows:,} rows")
+        path = rerun.prepare(rows, self.log)
+        label = f"3 · no-change rerun, {_label(rows)} rows"
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-emulator-", dir=h.WORK) as state,
+            EmulatorProcess(rerun.KEY, "email", state, rate_limits="off") as emulator,
+        ):
+            self.log("  the first run (unthrottled, not measured)")
+            first = self.measure(
+                "benchmarks.rerun:run_job",
+                {"path": path, "base_url": emulator.base_url, "unthrottled": True},
+            )
+            if not first.ok or not first.result.get("success"):
+                raise RuntimeError(f"the first run failed: {first.failure or first.result}")
+            emulator.admin.set_limits("real")
+            emulator.admin.set_faults(latency_ms=50)
+            since = rerun.last_seq(emulator)
+            second = self.measure(
+                "benchmarks.rerun:run_job", {"path": path, "base_url": emulator.base_url}
+            )
+            writes = rerun.write_calls(emulator, since)
+        ok = second.ok and bool(second.result.get("success"))
+        self.rows.append(
+            Row(f"{label}: write calls", str(writes), "0", "—", "—", ok and writes == 0)
+        )
+        self.rows.append(
+            Row(
+                f"{label}: total time (model snapshot, diff, checks, send)",
+                seconds(second.result["wall_s"]) if ok else f"failed: {second.failure}",
+                "—",
+                "—",
+                "—",
+                None,
+            )
+        )
+        f = first.result
+        self.notes.append(
+            f"Rerun: the first run sent {f.get('sent'):,} records in "
+            f"{seconds(f['wall_s'])} (not found in Iterable: {f.get('not_found')}); the "
+            f"rerun's checks {second.result.get('checks')}, peak RSS "
+            f"{megabytes(second.peak_rss_mb)}, wall with interpreter start "
+            f"{seconds(second.wall_s)}."
+        )
+
+    # ------------------------------------------------------------------ all
+
+    def run(self) -> str:
+        started = time.perf_counter()
+        h.WORK.mkdir(parents=True, exist_ok=True)
+        methods = {
+            "1": lambda: self.planning(self.sizes),
+            "1a": lambda: self.planning(self.sizes[:1]),
+            "1b": lambda: self.planning(self.sizes[1:]),
+            "2": self.sending,
+            "3": self.rerun,
+        }
+        for n, case in enumerate(self.cases):
+            methods[case]()
+            if n < len(self.cases) - 1:
+                # What is done so far, in case a later case is stopped or the run cut short.
+                partial = h.markdown_table(self.rows)
+                self._write(partial, time.perf_counter() - started, self.cases[: n + 1])
+        table = h.markdown_table(self.rows)
+        print(table)
+        self._write(table, time.perf_counter() - started, self.cases)
+        return table
+
+    def _write(self, table: str, elapsed: float, done: list[str]) -> None:
+        h.RESULTS.mkdir(parents=True, exist_ok=True)
+        today = dt.date.today().isoformat()
+        path = h.RESULTS / f"{today}{'-quick' if self.quick else ''}.md"
+        machine = "\n".join(f"| {k} | {v} |" for k, v in h.machine_info().items())
+        notes = "\n".join(f"- {n}" for n in self.notes)
+        settings = (
+            f"planning sizes {', '.join(f'{s:,}' for s in self.sizes)} rows; "
+            f"sending {self.users:,} users; rerun {self.rerun_rows:,} rows; "
+            f"cases {','.join(done)}"
+            + ("" if done == self.cases else f" of {','.join(self.cases)}, the rest unfinished")
+            + f"; bounds: each product run {self.timeout:.0f} s, each baseline run "
+            f"{self.baseline_timeout:.0f} s and {self.baseline_max_rss_mb / 1024:.0f} GB RSS"
+        )
+        path.write_text(
+            f"# Benchmarks, {today}\n\n"
+            f"`python -m benchmarks` ({settings}; {elapsed / 60:.0f} min in all).\n\n"
+            f"{table}\n\n## Machine\n\n| | |\n|---|---|\n{machine}\n\n"
+            f"## Details\n\n{notes}\n"
+        )
+        self.log(f"written to {path}")
+
+
+def main() -> int:
+    Bench().run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

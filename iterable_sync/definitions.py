@@ -7,7 +7,7 @@ from iterable_sync.jobs import daily_sync_job
 from iterable_sync.models import load_models
 from iterable_sync.models.assets import build_model_asset, build_source_specs
 from iterable_sync.resources import build_resources
-from iterable_sync.sensors import build_rejected_rows_sensor, sync_run_failure_alert
+from iterable_sync.sensors import build_health_sensor
 from iterable_sync.sync.config import load_syncs
 from iterable_sync.sync.factory import (
     build_diff_asset,
@@ -37,7 +37,7 @@ def build_definitions() -> dg.Definitions:
         ],
         jobs=[daily_sync_job, *sync_jobs.values()],
         schedules=[build_sync_schedule(s, sync_jobs[s.name]) for s in syncs],
-        sensors=[sync_run_failure_alert, *(build_rejected_rows_sensor(s) for s in syncs)],
+        sensors=[build_health_sensor(s) for s in syncs],
         resources=build_resources(),
     )
 

@@ -64,6 +64,7 @@ CATALOG_ID_SHAPE = "^[A-Za-z0-9-]{1,255}$"
 MAX_EVENT_ID_BYTES = 512
 
 #: The asset checks that count what these rules catch, by the name each check carries.
+PRIMARY_KEY_UNIQUE = "primary_key_unique"
 IDENTIFIERS_VALID = "identifiers_valid"
 VALUES_FIT_TYPES = "values_fit_iterable_types"
 EVENT_ROWS_COMPLETE = "event_rows_complete"

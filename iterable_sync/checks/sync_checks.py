@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from iterable_sync.checks import rules
+from iterable_sync.checks import identity, rules
 from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
-from iterable_sync.sync.config import Budget, Cast, SyncConfig, SyncType
+from iterable_sync.sync.config import Budget, Cast, DuplicatePolicy, SyncConfig, SyncType
 from iterable_sync.warehouse import WarehouseSession
 
-PRIMARY_KEY_UNIQUE = "primary_key_unique"
+PRIMARY_KEY_UNIQUE = rules.PRIMARY_KEY_UNIQUE
 IDENTIFIERS_VALID = rules.IDENTIFIERS_VALID
 VALUES_FIT_TYPES = rules.VALUES_FIT_TYPES
 QUERIED_RECORDS_BUDGET = "queried_records_budget"
@@ -64,13 +64,7 @@ def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckS
     def spec(name: str, description: str) -> dg.AssetCheckSpec:
         return dg.AssetCheckSpec(name, asset=asset_key, blocking=True, description=description)
 
-    specs = [
-        spec(
-            PRIMARY_KEY_UNIQUE,
-            f"{sync.primary_key} is unique; one row per duplicated key is kept "
-            f"(Iterable would silently collapse them). Blocks above {t.duplicate_keys:.0%}.",
-        )
-    ]
+    specs = [spec(PRIMARY_KEY_UNIQUE, f"{sync.primary_key} is unique; {duplicates_rule(sync)}")]
     if sync.has_users:
         match = sync.match.value if sync.match else "email or userId (per project type)"
         specs.append(
@@ -80,6 +74,8 @@ def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckS
                 f"Blocks above {t.missing_identifiers:.0%}.",
             )
         )
+    if identity.applies(sync):
+        specs.append(identity.check_spec(sync, asset_key))
     if sync.FIELDS_OF is not None:
         specs.append(
             spec(
@@ -100,6 +96,20 @@ def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckS
         )
     )
     return specs
+
+
+def duplicates_rule(sync: SyncConfig) -> str:
+    """What the sync does with a duplicated key (syncs.yaml ``duplicates``), in words."""
+    rule, limit = sync.duplicates, f"{sync.tolerances.duplicate_keys:.0%}"
+    if rule.policy is DuplicatePolicy.BLOCK:
+        return "any duplicated key blocks the sync (duplicates: block)."
+    if rule.policy is DuplicatePolicy.DROP_ALL:
+        return (
+            "every copy of a duplicated key is dropped, as Iterable's importer does "
+            f"(duplicates: drop_all). Blocks above {limit}."
+        )
+    kept = f"the first by {rule.order_by}" if rule.order_by else "one, the same every run"
+    return f"one row per duplicated key is kept ({kept}); warns, blocks above {limit}."
 
 
 def billing_period(now: datetime | None = None) -> str:
@@ -147,22 +157,44 @@ class RecordChecks:
         return int(self.session.scalar(f"SELECT coalesce(sum(COPIES), 0) FROM {self.records}"))
 
     def primary_key_unique(self) -> dg.AssetCheckResult:
-        extra = int(
-            self.session.scalar(
-                f"SELECT coalesce(sum(COPIES - 1), 0) FROM {self.records} WHERE COPIES > 1"
-            )
-        )
+        """Every duplicated key, counted, with a sample of keys and their rows. The rows
+        failing are the copies dropped: all but one per key, or all under drop_all."""
+        policy = self.sync.duplicates.policy
+        dropped = "COPIES" if policy is DuplicatePolicy.DROP_ALL else "COPIES - 1"
+        summary = self.session.query(
+            f"SELECT count(*) AS KEYS, coalesce(sum({dropped}), 0) AS DROPPED"
+            f" FROM {self.records} WHERE COPIES > 1"
+        )[0]
+        keys, failing = int(summary["KEYS"]), int(summary["DROPPED"])
         sample = self.session.query(
-            f"SELECT PK, COPIES FROM {self.records} WHERE COPIES > 1"
+            f"SELECT PK, COPIES AS MODEL_ROWS FROM {self.records} WHERE COPIES > 1"
             f" ORDER BY COPIES DESC, PK LIMIT {SAMPLE_ROWS}"
         )
-        return _graded(
+        result = _graded(
             PRIMARY_KEY_UNIQUE,
-            extra,
+            failing,
             self._model_rows(),
             self.sync.tolerances.duplicate_keys,
-            f"{self.sync.primary_key} unique (extra rows beyond one per key)",
+            f"{self.sync.primary_key} unique; {duplicates_rule(self.sync)}",
             markdown_table(sample),
+        )
+        metadata = {
+            **result.metadata,
+            "duplicated_keys": keys,
+            "policy": policy.value,
+            "order_by": self.sync.duplicates.order_by or "",
+        }
+        severity, description = result.severity, f"{keys} duplicated keys; {result.description}"
+        if policy is DuplicatePolicy.BLOCK and keys:
+            # Any duplicate blocks: the tolerance does not apply.
+            severity = dg.AssetCheckSeverity.ERROR
+            description = f"{keys} duplicated keys ({failing} extra rows) — BLOCKED (block)"
+        return dg.AssetCheckResult(
+            check_name=PRIMARY_KEY_UNIQUE,
+            passed=result.passed,
+            severity=severity,
+            description=description,
+            metadata=metadata,
         )
 
     def identifiers_valid(self) -> dg.AssetCheckResult:
@@ -226,6 +258,8 @@ class RecordChecks:
         found = [self.primary_key_unique()]
         if self.sync.has_users:
             found.append(self.identifiers_valid())
+        if identity.applies(self.sync):
+            found.append(identity.check_result(self.session, self.sync))
         if self.sync.FIELDS_OF is not None:
             found.append(self.values_fit_types(field_types))
         if self.sync.type in TYPE_CHECKS:

@@ -57,6 +57,62 @@ class Cast(StrEnum):
     JSON = "json"
 
 
+class NullPolicy(StrEnum):
+    """What a null in the model means. Iterable deletes a user field that is sent as null, so
+    a null is never sent unless the sync asks for it."""
+
+    KEEP = "keep"  # left out of the payload: Iterable's value stays
+    #: Sent as null (Iterable deletes the field), but only when the value changed to null
+    #: since the last successful send: a field never sent is not cleared.
+    CLEAR = "clear"
+
+
+class DuplicatePolicy(StrEnum):
+    """What to do with rows that share a primary key."""
+
+    KEEP_ONE = "keep_one"  # one row per key, chosen by ``order_by``; the check warns
+    DROP_ALL = "drop_all"  # every copy quarantined (what Iterable's own importer does)
+    BLOCK = "block"  # the check fails and the sync does not send
+
+
+_ORDER_TERM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]{0,127})(?:\s+(ASC|DESC))?\s*$", re.IGNORECASE)
+
+
+class Duplicates(BaseModel):
+    """``duplicates: {policy: keep_one, order_by: UPDATED_AT DESC}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: DuplicatePolicy = DuplicatePolicy.KEEP_ONE
+    #: Which copy of a key is kept: ``COLUMN [ASC|DESC]``, comma-separated; nulls sort last.
+    #: Unset, the copy is picked deterministically (the same one every run).
+    order_by: str | None = None
+
+    @field_validator("order_by")
+    @classmethod
+    def _order_by(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        for term in value.split(","):
+            # The column ends up in SQL: only a bare identifier and a direction pass.
+            if not _ORDER_TERM.match(term):
+                raise ValueError(
+                    f"order_by term {term.strip()!r} must be a column name, optionally "
+                    "followed by ASC or DESC (e.g. 'UPDATED_AT DESC')"
+                )
+        return value
+
+    @property
+    def order_terms(self) -> list[tuple[str, str]]:
+        """(column, ASC|DESC) pairs of ``order_by``."""
+        terms = []
+        for term in (self.order_by or "").split(","):
+            match = _ORDER_TERM.match(term)
+            if match:
+                terms.append((match.group(1), (match.group(2) or "ASC").upper()))
+        return terms
+
+
 class FieldMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,6 +152,9 @@ class Tolerances(BaseModel):
     duplicate_keys: float = Field(default=0.01, ge=0, le=1)
     missing_identifiers: float = Field(default=0.05, ge=0, le=1)
     invalid_values: float = Field(default=0.01, ge=0, le=1)
+    #: Keys sharing an email or userId, split profiles, two users in one row
+    #: (checks/identity.py).
+    identity_collisions: float = Field(default=0.01, ge=0, le=1)
     #: Rows Iterable rejected or that were quarantined, as a share of the rows of a run,
     #: past which the alert sensor flags the run.
     rejected_rows_alert: float = Field(default=0.05, ge=0, le=1)
@@ -111,6 +170,9 @@ class SyncConfig(BaseModel):
     KIND: ClassVar[SyncType] = SyncType.USERS
     #: Keys that change what is sent for a row: a change in one re-sends what it changed.
     SENT_KEYS: ClassVar[tuple[str, ...]] = ()
+    #: Keys that name the object rows are sent to (a catalog, a list): a new one has none of
+    #: the rows yet, so a change in one re-sends every row.
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = ()
     #: What the mapped fields become in Iterable: user fields, event fields, catalog item
     #: fields, or nothing (the type sends no fields).
     FIELDS_OF: ClassVar[str | None] = "user"
@@ -128,6 +190,10 @@ class SyncConfig(BaseModel):
     mapping: list[FieldMapping] = Field(default_factory=list)
     schedule: str = "0 6 * * *"
     tolerances: Tolerances = Field(default_factory=Tolerances)
+    #: What a null in a mapped column does in Iterable (default: nothing).
+    nulls: NullPolicy = NullPolicy.KEEP
+    #: What happens to rows sharing a primary key (default: keep one, warn).
+    duplicates: Duplicates = Field(default_factory=Duplicates)
 
     @field_validator("name")
     @classmethod
@@ -173,6 +239,16 @@ class SyncConfig(BaseModel):
         if self.identifiers.userId is None or project_type != "userId":
             return Match.EMAIL
         return Match.USER_ID
+
+    def target_shape(self) -> dict[str, Any]:
+        """The type and the object rows go to, for the target tag of the record hash."""
+        target = self.model_dump(mode="json", include=set(self.TARGET_KEYS))
+        return {"type": self.type.value, **target}
+
+    @property
+    def order_columns(self) -> list[str]:
+        """Model columns ``duplicates.order_by`` reads."""
+        return [column for column, _ in self.duplicates.order_terms]
 
     def sent_shape(self) -> dict[str, Any]:
         """The type's own keys that shape what is sent, for the mapping fingerprint."""

@@ -142,6 +142,7 @@ class CatalogSync(SyncConfig):
 
     KIND: ClassVar[SyncType] = SyncType.CATALOG
     SENT_KEYS: ClassVar[tuple[str, ...]] = ("catalog", "merge_fields")
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = ("catalog",)
     FIELDS_OF: ClassVar[str | None] = "catalog"
 
     type: SyncType = SyncType.CATALOG
@@ -201,6 +202,7 @@ class ListSync(SyncConfig):
 
     KIND: ClassVar[SyncType] = SyncType.LIST
     SENT_KEYS: ClassVar[tuple[str, ...]] = ("list_name", "list_id")
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = ("list_name", "list_id")
 
     type: SyncType = SyncType.LIST
     list_name: str | None = Field(default=None, min_length=1, max_length=255)

@@ -137,11 +137,24 @@ def _quarantine(row: DiffRow, exc: BadRequestError | PayloadError, operation: st
     field = value = None
     if isinstance(exc, FieldTypeMismatchError) and exc.validation_errors:
         field = next(iter(exc.validation_errors))
+    if isinstance(exc, PayloadError):
+        # Name the value the client could not encode (users send their fields bare).
+        field, value = _unencodable(data_fields(row) or row.payload)
     if isinstance(exc, BadRequestError):
         code, message = exc.code or str(exc.status), exc.msg[:500]
     else:
         code, message = "refused by the client", str(exc)[:500]
     return RowError(row.pk, operation, code, message, field=field, value=value)
+
+
+def _unencodable(fields: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first field JSON cannot carry (NaN, an infinity), with its value as text."""
+    for name, value in fields.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            return name, text(value)
+    return None, None
 
 
 def bisect(

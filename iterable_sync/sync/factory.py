@@ -4,19 +4,21 @@ model ──► <sync>_diff (warehouse: records, hash, diff vs state) ──► 
 """
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
-from iterable_sync.checks import sync_checks
+from iterable_sync.checks import identity, sync_checks
 from iterable_sync.iterable import CallRecord
 from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import sql
-from iterable_sync.sync.config import Budget, SyncConfig
+from iterable_sync.sync import locks, sql
+from iterable_sync.sync.config import Budget, NullPolicy, SyncConfig
 from iterable_sync.sync.destinations import build_destination
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
 from iterable_sync.sync.outcomes import RunTally
@@ -77,10 +79,19 @@ def build_records_and_diff(
     session.execute(sql.records_sql(sync, snapshot_table(sync), types, project_type, field_types))
     session.execute(sql.state_ddl(sync))
     session.execute(sql.diff_sql(sync, full_resync=full_resync))
+    # Rows whose identity collides leave the diff before it is counted or sent.
+    identity.quarantine_collisions(session, sync, project_type)
+    # Records whose hash moved with nothing to send (a renamed column, a dropped field).
+    for statement in sql.refresh_unchanged_sql(sync):
+        session.execute(statement)
     tables = sql.SyncTables(sync.name)
     counts = {"added": 0, "changed": 0, "removed": 0}
-    for row in session.query(f"SELECT CHANGE, count(*) AS N FROM {tables.diff} GROUP BY CHANGE"):
-        counts[str(row["CHANGE"])] = int(row["N"])
+    counts.update({reason_key(reason): 0 for reason in sql.REASONS})
+    for row in session.query(
+        f"SELECT CHANGE, REASON, count(*) AS N FROM {tables.diff} GROUP BY CHANGE, REASON"
+    ):
+        counts[str(row["CHANGE"])] += int(row["N"])
+        counts[reason_key(str(row["REASON"]))] += int(row["N"])
     summary = session.query(
         f"SELECT count(*) AS RECORDS,"
         f" count_if(INVALID_REASON IS NOT NULL) AS INVALID,"
@@ -98,12 +109,49 @@ def build_records_and_diff(
     return counts
 
 
-def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
+def reason_key(reason: str) -> str:
+    """The metadata key counting the diff's rows sent for ``reason`` (``sent_field_added``)."""
+    return "sent_" + reason.replace(" ", "_")
+
+
+#: Distinct sets of cleared fields read for the preview (each set is one row; few exist).
+CLEARED_SETS = 1_000
+
+
+def would_clear(session: WarehouseSession, sync: SyncConfig) -> dict[str, int]:
+    """Iterable field → rows whose value this run clears (sent as null: Iterable deletes it)."""
+    fields: dict[str, int] = {}
     rows = session.query(
-        f"SELECT CHANGE, PK, EMAIL, USER_ID, PAYLOAD FROM {sql.SyncTables(sync.name).diff}"
+        f"SELECT CLEARED, count(*) AS N FROM {sql.SyncTables(sync.name).diff}"
+        f" WHERE CLEARED IS NOT NULL GROUP BY CLEARED ORDER BY 2 DESC LIMIT {CLEARED_SETS}"
+    )
+    for row in rows:
+        for field in str(row["CLEARED"]).split():
+            fields[field] = fields.get(field, 0) + int(row["N"])
+    return dict(sorted(fields.items()))
+
+
+def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
+    """Rows by why they are sent, the fields the run would clear, and the first rows."""
+    diff = sql.SyncTables(sync.name).diff
+    reasons = session.query(
+        f"SELECT REASON, count(*) AS N FROM {diff} GROUP BY REASON ORDER BY 2 DESC, 1"
+    )
+    reasons = [{"REASON": r["REASON"], "ROWS": r["N"]} for r in reasons]
+    cleared = [{"FIELD": f, "ROWS": n} for f, n in would_clear(session, sync).items()]
+    rows = session.query(
+        f"SELECT CHANGE, REASON, PK, EMAIL, USER_ID, CLEARED, PAYLOAD FROM {diff}"
         f" ORDER BY SEQ LIMIT {PREVIEW_ROWS}"
     )
-    return markdown_table(rows, ["CHANGE", "PK", "EMAIL", "USER_ID", "PAYLOAD"])
+    parts = ["**Why rows are sent**", markdown_table(reasons, ["REASON", "ROWS"])]
+    if sync.nulls is NullPolicy.CLEAR:
+        parts += [
+            "**Fields this run clears** (sent as null: Iterable deletes them)",
+            markdown_table(cleared, ["FIELD", "ROWS"]),
+        ]
+    columns = ["CHANGE", "REASON", "PK", "EMAIL", "USER_ID", "CLEARED", "PAYLOAD"]
+    parts += ["**First rows**", markdown_table(rows, columns)]
+    return "\n\n".join(parts)
 
 
 def build_diff_asset(
@@ -136,20 +184,36 @@ def build_diff_asset(
             with iterable.client(on_call=lambda r: call_log.record(_call_entry(r))) as client:
                 existing = client.users.get_fields()
         with warehouse.session() as session:
-            for ddl in sql.WRITE_BACK_DDL:
-                session.execute(ddl)
-            write_calls(session, call_log, sync, context.run.run_id)
-            column_types = _column_types(session, sync)
-            field_types = sync_checks.infer_field_types(
-                session, sync, snapshot_table(sync), column_types, existing
-            )
-            counts = build_records_and_diff(
-                session, sync, project_type, config.full_resync, field_types
-            )
-            preview = diff_preview(session, sync)
-            checks = sync_checks.RecordChecks(session, sync)
-            budget_check, _, new_records = checks.budget(budget, sync_checks.billing_period())
-            results = [*checks.results(field_types), budget_check]
+            # One run per sync: the diff table rebuilt here is what this run's send reads,
+            # so the sync is claimed before it is touched (see sync/locks.py).
+            locks.claim(session, sync.name, context.run.run_id, _run_finished(context))
+            try:
+                for ddl in sql.WRITE_BACK_DDL:
+                    session.execute(ddl)
+                write_calls(session, call_log, sync, context.run.run_id)
+                column_types = _column_types(session, sync)
+                field_types = sync_checks.infer_field_types(
+                    session, sync, snapshot_table(sync), column_types, existing
+                )
+                counts = build_records_and_diff(
+                    session, sync, project_type, config.full_resync, field_types
+                )
+                preview = diff_preview(session, sync)
+                cleared = would_clear(session, sync)
+                checks = sync_checks.RecordChecks(session, sync)
+                budget_check, _, new_records = checks.budget(budget, sync_checks.billing_period())
+                results = [*checks.results(field_types), budget_check]
+                # No send follows in this run (a blocking check failed, or only the diff was
+                # selected): free the sync now rather than when the lease runs out.
+                blocked = any(
+                    not r.passed and r.severity == dg.AssetCheckSeverity.ERROR for r in results
+                )
+                if blocked or not _run_sends(context, sync):
+                    locks.release(session, sync.name, context.run.run_id)
+            except BaseException:
+                # A diff that fails leaves nothing to send: free the sync for the next run.
+                locks.release(session, sync.name, context.run.run_id)
+                raise
         context.log.info(f"{sync.name}: {counts}")
         return dg.MaterializeResult(
             metadata={
@@ -158,12 +222,29 @@ def build_diff_asset(
                 "new_queried_records": new_records,
                 "full_resync": config.full_resync,
                 "field_types": dg.MetadataValue.json(field_types),
+                "nulls": sync.nulls.value,
+                "would_clear": dg.MetadataValue.json(cleared),
                 "preview": dg.MetadataValue.md(preview),
             },
             check_results=results,
         )
 
     return _diff
+
+
+def _run_finished(context: dg.AssetExecutionContext) -> Callable[[str], bool]:
+    """Whether this Dagster instance knows a run as ended (its sync lock is then stale)."""
+
+    def finished(run_id: str) -> bool:
+        run = context.instance.get_run_by_id(run_id)
+        return run is not None and run.is_finished
+
+    return finished
+
+
+def _run_sends(context: dg.AssetExecutionContext, sync: SyncConfig) -> bool:
+    steps = context.run.step_keys_to_execute  # None: every step of the job
+    return steps is None or sync_key(sync).to_python_identifier() in steps
 
 
 def _call_entry(record: CallRecord) -> CallLogEntry:
@@ -297,7 +378,7 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
     ) -> dg.MaterializeResult:
         started = datetime.now(UTC).replace(tzinfo=None)
         run_id = context.run.run_id
-        with warehouse.session() as session:
+        with warehouse.session() as session, _holding(session, sync, context):
             for ddl in sql.WRITE_BACK_DDL:
                 session.execute(ddl)
             if config.dry_run:
@@ -351,6 +432,20 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
     return _send
 
 
+@contextmanager
+def _holding(
+    session: WarehouseSession, sync: SyncConfig, context: dg.AssetExecutionContext
+) -> Iterator[None]:
+    """The sync, held by this run while it sends (claimed by its diff; re-claiming fails if
+    another run took it over meanwhile), and freed however the send ends."""
+    run_id = context.run.run_id
+    locks.claim(session, sync.name, run_id, _run_finished(context))
+    try:
+        yield
+    finally:
+        locks.release(session, sync.name, run_id)
+
+
 def send_diff(
     session: WarehouseSession,
     sync: SyncConfig,
@@ -369,6 +464,8 @@ def send_diff(
             if time.monotonic() - last_logged[0] > 5 or done == total:
                 last_logged[0] = time.monotonic()
                 getattr(log, "info", print)(f"{sync.name}: {done}/{total} rows sent")
+                # Still sending: keep the sync's lease (and stop if it was taken over).
+                locks.renew(session, sync.name, run_id)
 
         run = SyncRun(
             session=session,

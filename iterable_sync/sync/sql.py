@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from iterable_sync.checks import rules
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import shapes
-from iterable_sync.sync.config import Cast, FieldMapping, SyncConfig
+from iterable_sync.sync.config import (
+    Cast,
+    DuplicatePolicy,
+    FieldMapping,
+    NullPolicy,
+    SyncConfig,
+    SyncType,
+)
 
 DATE_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 
@@ -54,19 +61,6 @@ class SyncTables:
     @property
     def staging(self) -> str:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__STAGING"
-
-
-def mapping_fingerprint(sync: SyncConfig) -> str:
-    """Changes whenever what is sent for a row would change shape: a new mapping resyncs."""
-    shape = {
-        "type": sync.type.value,
-        "match": sync.match.value if sync.match else None,
-        "identifiers": sync.identifiers.model_dump(),
-        "mapping": [m.model_dump(mode="json") for m in sync.mapping],
-        # The type's own keys (event name, items column, ...); none for users.
-        **sync.sent_shape(),
-    }
-    return hashlib.md5(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _is_temporal(column_type: str) -> bool:
@@ -142,6 +136,24 @@ def _json_kind(mapping: FieldMapping, column_type: str) -> str:
     return "number" if upper.startswith(_NUMERIC_TYPES) else "string"
 
 
+#: The record hash starts with a tag of the sync's target (``target_tag``) and this colon;
+#: a state hash without it was written before field-by-field comparison (an older version).
+TAG_LENGTH = 9
+
+
+def target_tag(sync: SyncConfig) -> str:
+    """8 hex characters naming the sync's type and the object its rows go to (a catalog, a
+    list). A new target has none of the rows, so a record whose state carries another tag is
+    sent again whatever its values."""
+    shape = json.dumps(sync.target_shape(), sort_keys=True)
+    return hashlib.md5(shape.encode()).hexdigest()[:8]
+
+
+def json_text(value: str) -> str:
+    """A value as the JSON text sent for it; NULL for NULL (and for JSON null)."""
+    return f"NULLIF(TO_JSON({value}), 'null')"
+
+
 @dataclass(frozen=True)
 class RecordSQL:
     """The expressions that make one record of a model row (Snowflake dialect)."""
@@ -151,18 +163,22 @@ class RecordSQL:
     user_id: str
     #: field → (value, invalid-value predicate), fields in sorted order.
     values: dict[str, tuple[str, str]]
-    payload: str
+    #: Payload key beside ``dataFields`` → its value (event name, id, items...), sorted.
+    typed: dict[str, str]
     hash: str
 
 
 def record_sql(
     sync: SyncConfig, column_types: dict[str, str], table: str | None = None
 ) -> RecordSQL:
-    """Primary key, identifiers, values, payload and hash of a row of the model snapshot.
+    """Primary key, identifiers, values and hash of a row of the model snapshot.
 
-    The hash is the MD5 of the values as text, each with its JSON kind in the prefix, joined
-    by U+001F with U+001E for NULL: cheap to compute for every row of a big model, where
-    building its JSON payload is not. Only rows that are sent get a payload (in the diff).
+    The hash is the MD5 of what would be sent, as text: the identifiers and the type's own
+    keys, then each mapped field *that has a value* by its Iterable name and JSON kind (the
+    text of 12 and "12" is one). So renaming a model column, or adding a field that is null,
+    leaves the hash alone, and a field's new cast changes it. It is cheap to compute for
+    every row of a big model, where building a JSON payload is not: only the rows whose hash
+    moved are compared field by field, and only rows that are sent get a payload (the diff).
     """
 
     def column(name: str) -> str:
@@ -175,25 +191,28 @@ def record_sql(
 
     mappings = sorted(sync.mapping, key=lambda m: m.field)
     values = {m.field: value_sql(m, column_types[m.column.upper()], table) for m in mappings}
-    pairs = ", ".join(f"{literal(field)}, {value}" for field, (value, _) in values.items())
-    data_fields = f"OBJECT_CONSTRUCT_KEEP_NULL({pairs})" if pairs else "OBJECT_CONSTRUCT()"
-    kinds = [_json_kind(m, column_types[m.column.upper()]) for m in mappings]
-    shape = hashlib.md5(f"{mapping_fingerprint(sync)}:{','.join(kinds)}".encode()).hexdigest()
     email, user_id = identifier(sync.identifiers.email), identifier(sync.identifiers.userId)
-    texts = [email, user_id, *(_as_text(value) for value, _ in values.values())]
     # Event names and ids, items and totals, new emails: what each type sends beside fields.
     typed = shapes.payload_parts(sync, column_types, column)
-    texts += [text for _, text in typed.values()]
+    texts = [email, user_id, *(text for _, text in typed.values())]
     # CONCAT of arguments that cannot be NULL (the warehouse module relies on this shape to
     # translate it to DuckDB's CONCAT without a NULL guard).
-    parts = ", ".join(f"CHR(31), COALESCE({text}, CHR(30))" for text in texts)
+    parts = [f"CHR(31), COALESCE({text}, CHR(30))" for text in texts]
+    for mapping in mappings:
+        text = _as_text(values[mapping.field][0])
+        kind = _json_kind(mapping, column_types[mapping.column.upper()])
+        name = literal(f"\x1f{mapping.field}:{kind}\x1d")
+        parts.append(
+            f"COALESCE(CASE WHEN {text} IS NOT NULL THEN {name} END, ''), COALESCE({text}, '')"
+        )
+    digest = f"MD5(CONCAT({', '.join(parts)}))"
     return RecordSQL(
         pk=_as_text(column(sync.primary_key)),
         email=email,
         user_id=user_id,
         values=values,
-        payload=f"TO_JSON({shapes.payload_sql(sync, data_fields, typed)})",
-        hash=f"MD5(CONCAT({literal(shape[:12])}, {parts}))",
+        typed={key: value for key, (value, _) in typed.items()},
+        hash=f"CONCAT({literal(target_tag(sync) + ':')}, {digest})",
     )
 
 
@@ -219,7 +238,8 @@ def records_sql(
     tables = SyncTables(sync.name)
     missing = [m.column for m in sync.mapping if m.column.upper() not in column_types]
     identifiers = [sync.identifiers.email, sync.identifiers.userId]
-    for column in [sync.primary_key, *identifiers, *shapes.required_columns(sync)]:
+    required = [sync.primary_key, *identifiers, *shapes.required_columns(sync)]
+    for column in [*required, *sync.order_columns]:
         if column and column.upper() not in column_types:
             missing.append(column)
     if missing:
@@ -258,8 +278,22 @@ def records_sql(
     # names the field and value, ahead of the mapped values' own problems.
     typed = shapes.rule_columns(sync, column_types, invalid_field, invalid_value, invalid_type)
     pk_column = q(sync.primary_key)
+    policy = sync.duplicates.policy
+    # drop_all: every copy of a duplicated key is held back, as Iterable's importer does.
+    dropped = "COPIES > 1" if policy is DuplicatePolicy.DROP_ALL else "FALSE"
+    drop_reason = "'duplicate key (' || CAST(COPIES AS VARCHAR) || ' rows, all dropped)'"
+    # Which copy of a duplicated key is kept: the declared order (nulls last), then the
+    # smallest hash, so the choice is the same every run.
+    order_terms = [
+        f"s.ORDER_{i} {direction} NULLS LAST"
+        for i, (_, direction) in enumerate(sync.duplicates.order_terms)
+    ]
+    order_by = ", ".join([*order_terms, "s.HASH"])
+    order_columns = "".join(
+        f",\n      {q(name)} AS ORDER_{i}" for i, name in enumerate(sync.order_columns)
+    )
 
-    def source(where: str) -> str:
+    def source(where: str, ordered: bool = False) -> str:
         return f"""
     SELECT
       {record.pk} AS PK,
@@ -270,24 +304,24 @@ def records_sql(
       {typed.check} AS TYPE_CHECK,
       {typed.field} AS INVALID_FIELD,
       {typed.value} AS INVALID_VALUE,
-      {typed.type} AS INVALID_TYPE
+      {typed.type} AS INVALID_TYPE{order_columns if ordered else ""}
     FROM {snapshot_table}
     WHERE {pk_column} IS NOT NULL AND {where}"""
 
     columns = f"""
   PK, EMAIL, USER_ID, HASH, COPIES,
-  CASE {" ".join(invalid_cases)}
+  CASE WHEN {dropped} THEN {drop_reason} {" ".join(invalid_cases)}
     WHEN TYPE_INVALID IS NOT NULL THEN TYPE_INVALID
     WHEN INVALID_FIELD IS NOT NULL THEN 'invalid value'
   END AS INVALID_REASON,
   -- The asset check that counts the row (checks/sync_checks.py).
-  CASE {identity_checks}
+  CASE WHEN {dropped} THEN {literal(rules.PRIMARY_KEY_UNIQUE)} {identity_checks}
     WHEN TYPE_CHECK IS NOT NULL THEN TYPE_CHECK
     WHEN INVALID_FIELD IS NOT NULL THEN {literal(rules.VALUES_FIT_TYPES)}
   END AS INVALID_CHECK,
-  INVALID_FIELD,
-  INVALID_VALUE,
-  INVALID_TYPE"""
+  CASE WHEN NOT {dropped} THEN INVALID_FIELD END AS INVALID_FIELD,
+  CASE WHEN NOT {dropped} THEN INVALID_VALUE END AS INVALID_VALUE,
+  CASE WHEN NOT {dropped} THEN INVALID_TYPE END AS INVALID_TYPE"""
     # Keys are rarely duplicated: the rows of unique keys stream straight into the table,
     # and only the few duplicated ones go through the window that picks one per key.
     return f"""
@@ -308,10 +342,10 @@ UNION ALL
 SELECT {columns}
 FROM (
   SELECT s.*, d.COPIES
-  FROM ({source(f"{record.pk} IN (SELECT PK FROM duplicates)")}) s
+  FROM ({source(f"{record.pk} IN (SELECT PK FROM duplicates)", ordered=True)}) s
   JOIN duplicates d ON d.PK = s.PK
-  -- Duplicate keys: keep one row per key, chosen deterministically (the smallest hash).
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.PK ORDER BY s.HASH) = 1
+  -- Duplicate keys: one record per key (syncs.yaml `duplicates`; drop_all marks it held back).
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.PK ORDER BY {order_by}) = 1
 )
 """
 
@@ -332,16 +366,71 @@ CREATE TABLE IF NOT EXISTS {SyncTables(sync.name).state} (
 )"""
 
 
+#: Why a row of the diff is sent (its REASON), in the order they take precedence.
+NEW, VALUE_CHANGED, FIELD_ADDED, FIELD_CLEARED, RESYNC, REMOVED = (
+    "new", "value changed", "field added", "field cleared", "resync", "removed"
+)  # fmt: skip
+REASONS = (NEW, VALUE_CHANGED, FIELD_ADDED, FIELD_CLEARED, RESYNC, REMOVED)
+#: A record whose hash moved although nothing sent would change (a field removed from the
+#: mapping, a value gone null under ``nulls: keep``): its state takes the new hash and the
+#: row leaves the diff (``refresh_unchanged_sql``).
+UNCHANGED = "unchanged"
+
+
+def _any(predicates: list[str]) -> str:
+    return "(" + " OR ".join(predicates) + ")" if predicates else "FALSE"
+
+
+def _json_path(*keys: str) -> str:
+    """A GET_PATH path of literal keys (quoted, so a field name with a dot is one key)."""
+    return literal(".".join(f'"{key}"' for key in keys))
+
+
+def _payload_text(
+    sync: SyncConfig, fields: list[str], typed: list[str], cleared: list[str] | None
+) -> str:
+    """The JSON text of the payload, built as text from the columns' JSON: fields without a
+    value are left out, fields being cleared are sent as null (``cleared``: a predicate per
+    field), the type's own keys are always there. Text, because no JSON constructor that
+    drops nulls is spelled alike in Snowflake and DuckDB."""
+    pieces = []
+    for i, field in enumerate(fields):
+        key = f',"{field}":'
+        if cleared is None:
+            pieces.append(f"COALESCE(CONCAT({literal(key)}, J{i}), '')")
+        else:
+            pieces.append(
+                f"COALESCE(CONCAT({literal(key)}, J{i}),"
+                f" CASE WHEN {cleared[i]} THEN {literal(key + 'null')} END, '')"
+            )
+    joined = ", ".join(pieces) or "''"
+    inner = f"CONCAT('{{', SUBSTR(CONCAT({joined}), 2), '}}')"
+    if sync.type is SyncType.USERS:
+        return inner
+    pairs = [("dataFields", inner)]
+    pairs += [(key, f"COALESCE(T{i}, 'null')") for i, key in enumerate(typed)]
+    keys = {key: literal(f'"{key}":') for key, _ in pairs}
+    body = ", ',', ".join(f"{keys[key]}, {value}" for key, value in sorted(pairs))
+    return f"CONCAT('{{', {body}, '}}')"
+
+
 def diff_sql(
     sync: SyncConfig,
     full_resync: bool = False,
     snapshot_table: str | None = None,
     column_types: dict[str, str] | None = None,
 ) -> str:
-    """Added, changed and removed records; unchanged ones never leave the warehouse.
+    """Added, changed and removed records, each with why it is sent; unchanged ones never
+    leave the warehouse.
 
-    Payloads are built here, from the snapshot, for the rows that are sent only. The
-    snapshot and its column types default to those records_sql was last given.
+    A record whose hash matches its state is unchanged (most rows, one comparison each).
+    The others — few on an ordinary day, more after a mapping change — are compared field
+    by field with the payload last sent (state's PAYLOAD): a value that differs, a field
+    that gained a value, and under ``nulls: clear`` a field that lost one send the row;
+    anything else (a column renamed, a field dropped from the mapping, a value gone null
+    under ``nulls: keep``) sends nothing. Payloads are built here, from the snapshot, for
+    those rows only. The snapshot and its column types default to those records_sql was
+    last given.
     """
     t = SyncTables(sync.name)
     if snapshot_table is None or column_types is None:
@@ -355,18 +444,85 @@ def diff_sql(
     # type (users: every change; deletions: a key's first appearance only; shapes.py).
     resend = shapes.resend_predicate(sync, full_resync)
     removal = shapes.removal_predicate(sync)
-    columns = (
-        "n.SEQ, n.PK, n.EMAIL, n.USER_ID, {payload} AS PAYLOAD, n.HASH, n.CHANGE,"
-        " n.PREVIOUS_OUTCOME, n.PREVIOUS_EMAIL"
+    fields = list(row.values)
+    typed = list(row.typed)
+    users = sync.type is SyncType.USERS
+    clear = sync.nulls is NullPolicy.CLEAR
+
+    def old_path(field: str) -> str:
+        return _json_path(field) if users else _json_path("dataFields", field)
+
+    new_values = [f"{json_text(value)} AS J{i}" for i, (value, _) in enumerate(row.values.values())]
+    new_values += [f"{json_text(value)} AS T{i}" for i, value in enumerate(row.typed.values())]
+    current_columns = ", ".join(["n.*", *new_values])
+    old_values = [
+        f"NULLIF(TO_JSON(GET_PATH(LAST_SENT, {old_path(f)})), 'null') AS O{i}"
+        for i, f in enumerate(fields)
+    ]
+    old_values += [
+        f"NULLIF(TO_JSON(GET_PATH(LAST_SENT, {_json_path(k)})), 'null') AS OT{i}"
+        for i, k in enumerate(typed)
+    ]
+    # Per field: C = its value changed, A = it gained one, X = it is cleared (sent as null).
+    flags = []
+    for i in range(len(fields)):
+        flags.append(
+            f"(NOT SAME AND J{i} IS NOT NULL AND O{i} IS NOT NULL AND J{i} <> O{i}) AS C{i}"
+        )
+        flags.append(f"(NOT SAME AND J{i} IS NOT NULL AND O{i} IS NULL) AS A{i}")
+        cleared = f"LAST_SENT IS NOT NULL AND NOT SAME AND J{i} IS NULL AND O{i} IS NOT NULL"
+        flags.append(f"({cleared if clear else 'FALSE'}) AS X{i}")
+    typed_changed = _any([f"T{i} IS DISTINCT FROM OT{i}" for i in range(len(typed))])
+    flags.append(f"(NOT SAME AND LAST_SENT IS NOT NULL AND {typed_changed}) AS TYPED_CHANGED")
+    n = range(len(fields))
+    reason = f"""CASE
+    WHEN IS_NEW THEN {literal(NEW)}
+    WHEN IDENTITY_CHANGED OR TYPED_CHANGED OR {_any([f"C{i}" for i in n])}
+      THEN {literal(VALUE_CHANGED)}
+    WHEN {_any([f"A{i}" for i in n])} THEN {literal(FIELD_ADDED)}
+    WHEN {_any([f"X{i}" for i in n])} THEN {literal(FIELD_CLEARED)}
+    WHEN {"TRUE" if full_resync else "FALSE"} THEN {literal(RESYNC)}
+  END"""
+    cleared_names = ", ".join(
+        f"COALESCE(CASE WHEN X{i} THEN {literal(field + ' ')} END, '')"
+        for i, field in enumerate(fields)
+    )
+    cleared_list = f"NULLIF(TRIM(CONCAT({cleared_names})), '')" if fields else "NULL"
+    payload = _payload_text(sync, fields, typed, [f"X{i}" for i in n])
+    base = _payload_text(sync, fields, typed, None)
+    # A target tag in both hashes that differs: the rows go to a new catalog or list.
+    retarget = (
+        f"(SUBSTR(s.HASH, {TAG_LENGTH}, 1) = ':'"
+        f" AND SUBSTR(s.HASH, 1, {TAG_LENGTH}) <> SUBSTR(r.HASH, 1, {TAG_LENGTH}))"
+    )
+    out = (
+        "SEQ, PK, EMAIL, USER_ID, {payload} AS PAYLOAD, HASH, {change} AS CHANGE,"
+        " {reason} AS REASON, {cleared} AS CLEARED, PREVIOUS_OUTCOME, PREVIOUS_EMAIL"
+    )
+    sent = out.format(
+        payload=f"CASE WHEN REASON IS NOT NULL THEN {payload} END",
+        change=f"CASE WHEN REASON IS NULL THEN {literal(UNCHANGED)} ELSE CHANGE END",
+        reason="REASON",
+        cleared="CLEARED",
+    )
+    gone = out.format(
+        payload="PREVIOUS_PAYLOAD",
+        change="CHANGE",
+        reason=literal(REMOVED),
+        cleared="CAST(NULL AS VARCHAR)",
     )
     # Keys and sequence numbers are settled on narrow rows first; only then are the rows to
-    # send joined back to the snapshot for their payload.
+    # compare joined back to the snapshot for their values.
     return f"""
 CREATE OR REPLACE TABLE {t.diff} AS
 WITH changes AS (
   SELECT
     r.PK, r.EMAIL, r.USER_ID, r.HASH, r.COPIES,
     CASE WHEN s.PK IS NULL THEN 'added' ELSE 'changed' END AS CHANGE,
+    -- Not in state, back in the model, or bound for a new target: sent whole.
+    (s.PK IS NULL OR NOT s.IN_MODEL OR {retarget}) AS IS_NEW,
+    (s.PK IS NOT NULL AND (s.EMAIL IS DISTINCT FROM r.EMAIL
+      OR s.USER_ID IS DISTINCT FROM r.USER_ID)) AS IDENTITY_CHANGED,
     s.OUTCOME AS PREVIOUS_OUTCOME,
     s.EMAIL AS PREVIOUS_EMAIL
   FROM {t.records} r
@@ -376,7 +532,7 @@ WITH changes AS (
   UNION ALL
   SELECT
     s.PK, s.EMAIL, s.USER_ID, s.HASH, 1 AS COPIES,
-    'removed' AS CHANGE,
+    'removed' AS CHANGE, FALSE AS IS_NEW, FALSE AS IDENTITY_CHANGED,
     s.OUTCOME AS PREVIOUS_OUTCOME,
     s.EMAIL AS PREVIOUS_EMAIL
   FROM {t.state} s
@@ -384,23 +540,70 @@ WITH changes AS (
 ),
 numbered AS (
   SELECT ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, * FROM changes
+),
+model_rows AS (
+  SELECT {current_columns}
+  FROM numbered n
+  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  WHERE n.CHANGE <> 'removed' AND n.COPIES = 1
+  UNION ALL
+  SELECT {current_columns}
+  FROM numbered n
+  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  -- A duplicated key: the copy its record was made from (copies with one hash are alike).
+  WHERE n.CHANGE <> 'removed' AND n.COPIES > 1 AND {row.hash} = n.HASH
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1
+),
+last_sent AS (
+  -- The payload last sent, joined only now: the rows numbered and matched above stay
+  -- narrow (a sort or hash table of every payload would not fit a small memory budget).
+  SELECT c.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
+  FROM model_rows c
+  LEFT JOIN {t.state} s ON s.PK = c.PK
+),
+based AS (
+  -- What would be sent without clearing anything: equal to the last payload, nothing to do.
+  SELECT c.*,
+    CASE WHEN IS_NEW THEN FALSE ELSE COALESCE({base} = PREVIOUS_PAYLOAD, FALSE) END AS SAME
+  FROM last_sent c
+),
+parsed AS (
+  -- The last payload is parsed only for rows whose text differs from it.
+  SELECT b.*,
+    CASE WHEN NOT SAME AND NOT IS_NEW THEN PARSE_JSON(PREVIOUS_PAYLOAD) END AS LAST_SENT
+  FROM based b
+),
+compared AS (
+  SELECT p.*{"".join(", " + v for v in old_values)} FROM parsed p
+),
+flagged AS (
+  SELECT c.*, {", ".join(flags)} FROM compared c
+),
+reasoned AS (
+  SELECT f.*, {reason} AS REASON, {cleared_list} AS CLEARED FROM flagged f
 )
-SELECT {columns.format(payload=row.payload)}
-FROM numbered n
-JOIN {snapshot_table} m ON {row.pk} = n.PK
-WHERE n.CHANGE <> 'removed' AND n.COPIES = 1
+SELECT {sent}
+FROM reasoned
 UNION ALL
-SELECT {columns.format(payload=row.payload)}
-FROM numbered n
-JOIN {snapshot_table} m ON {row.pk} = n.PK
--- A duplicated key: the copy its record was made from (copies with one hash are alike).
-WHERE n.CHANGE <> 'removed' AND n.COPIES > 1 AND {row.hash} = n.HASH
-QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1
-UNION ALL
-SELECT {columns.format(payload="s.PAYLOAD")}
-FROM numbered n
-JOIN {t.state} s ON s.PK = n.PK
-WHERE n.CHANGE = 'removed'"""
+SELECT {gone}
+FROM (
+  SELECT n.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
+  FROM numbered n
+  JOIN {t.state} s ON s.PK = n.PK
+  WHERE n.CHANGE = 'removed'
+)"""
+
+
+def refresh_unchanged_sql(sync: SyncConfig) -> list[str]:
+    """Records whose hash moved with nothing to send take their new hash in state (so they
+    are not compared again next run) and leave the diff. Nothing was sent for them, so
+    their last payload — what Iterable holds — stays."""
+    t = SyncTables(sync.name)
+    return [
+        f"UPDATE {t.state} AS st SET HASH = d.HASH FROM {t.diff} AS d"
+        f" WHERE d.PK = st.PK AND d.CHANGE = {literal(UNCHANGED)}",
+        f"DELETE FROM {t.diff} WHERE CHANGE = {literal(UNCHANGED)}",
+    ]
 
 
 def staging_ddl(sync: SyncConfig) -> str:

@@ -12,8 +12,10 @@ from iterable_sync.iterable import (
     BulkUpdateResult,
     FieldTypeMismatchError,
     IterableClient,
+    PayloadError,
     UserUpdate,
 )
+from iterable_sync.sync import delivery
 from iterable_sync.sync.config import Match, Mode, SyncConfig
 from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow, RowError
 
@@ -108,6 +110,10 @@ class UsersDestination:
             return self._isolate_type_mismatch(rows, exc)
         except BadRequestError as exc:
             return self._bisect(rows, exc, self._bulk_update)
+        except PayloadError as exc:
+            # The client refused to encode the batch (a NaN or an infinity has no JSON):
+            # pin it to its rows, as for a rejected batch, instead of failing the run.
+            return delivery.bisect(rows, exc, self._bulk_update, "users/bulkUpdate")
         return self._per_user(rows, result)
 
     def _per_user(self, rows: list[DiffRow], result: BulkUpdateResult) -> BatchOutcome:

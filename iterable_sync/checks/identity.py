@@ -1,0 +1,261 @@
+"""Identity collisions: rows that would overwrite one Iterable user in turn, or split one.
+
+Found in the warehouse before anything is sent, from the run's records and diff and what
+the warehouse already knows Iterable holds (the state tables of this and the other syncs:
+rows Iterable accepted, with the email and userId they were sent with). No call to
+Iterable per row, no table read into Python: every rule is a join built on the rows about
+to be sent, and only the few colliding rows are written out.
+
+Four collisions, each a reason a row is held back (quarantined, like the other checks'
+rows, so the rest of the model still syncs; past the tolerance the check blocks the send):
+
+- **email shared by several keys** — one Iterable user would receive each key's values in
+  turn, the last one winning. Checked where the email names one user: matched by email, or
+  in a project that keeps emails unique (email-based, hybrid).
+- **userId shared by several keys** — the same, for userIds: matched by userId, or in a
+  project that keeps userIds unique (userID-based, hybrid).
+- **userId changed email** — matched by email, a userId last sent with another email would
+  create a second profile for the same person (a split profile). Change the email with an
+  ``email_updates`` sync (users/updateEmail) instead.
+- **email and userId name two users** — the email belongs to one known Iterable user and
+  the userId to another: sending both would move the userId or fail.
+"""
+
+import dagster as dg
+
+from iterable_sync.metadata import markdown_table
+from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync import sql
+from iterable_sync.sync.config import Match, SyncConfig, SyncType
+from iterable_sync.warehouse import WarehouseSession
+
+IDENTITIES_UNAMBIGUOUS = "identities_unambiguous"
+SAMPLE_ROWS = 20
+
+SHARED_EMAIL = "email shared by several keys"
+SHARED_USER_ID = "userId shared by several keys"
+CHANGED_EMAIL = "userId changed email"
+TWO_USERS = "email and userId name two users"
+#: When a row collides in several ways, the reason it is held back for (most specific first).
+KINDS = (TWO_USERS, CHANGED_EMAIL, SHARED_EMAIL, SHARED_USER_ID)
+#: Each kind's row count in the check's metadata (plotted by Dagster over runs).
+METADATA_KEYS = {
+    SHARED_EMAIL: "shared_email_rows",
+    SHARED_USER_ID: "shared_user_id_rows",
+    CHANGED_EMAIL: "changed_email_rows",
+    TWO_USERS: "two_users_rows",
+}
+#: The state outcome of a row Iterable accepted: that user exists.
+SYNCED = "synced"
+
+
+def applies(sync: SyncConfig) -> bool:
+    """Syncs whose rows are user profiles. Events, purchases and list members name users
+    too, but many rows per user is what they are: sharing an email is no collision there."""
+    return sync.type is SyncType.USERS
+
+
+def collisions_table(sync: SyncConfig) -> str:
+    return f"{SYNC_SCHEMA}.{sync.name.upper()}__COLLISIONS"
+
+
+def _state_tables(session: WarehouseSession) -> list[str]:
+    """Every sync's state table in the warehouse, syncs no longer configured included:
+    the users they sent still exist in Iterable."""
+    rows = session.query(
+        "SELECT DISTINCT table_name AS NAME FROM information_schema.columns"
+        " WHERE upper(table_schema) = upper(?) AND upper(column_name) = 'OUTCOME'",
+        [SYNC_SCHEMA],
+    )
+    names = sorted(str(r["NAME"]).upper() for r in rows)
+    return [f"{SYNC_SCHEMA}.{name}" for name in names if name.endswith("__STATE")]
+
+
+def _known_users(state_tables: list[str]) -> str:
+    """(lower-case email, userId) of each user Iterable accepted with both identifiers."""
+    selects = [
+        f"SELECT LOWER(EMAIL) AS EMAIL, USER_ID FROM {table}"
+        f" WHERE OUTCOME = {sql.literal(SYNCED)}"
+        " AND EMAIL IS NOT NULL AND USER_ID IS NOT NULL"
+        for table in state_tables
+    ]
+    return " UNION ALL ".join(selects)
+
+
+def collisions_sql(sync: SyncConfig, project_type: str, state_tables: list[str]) -> str:
+    """The collisions table: one row per (key, kind of collision), with what it collides
+    with.
+
+    Only a row that is about to be sent (in the diff) can overwrite or split a user now, so
+    every rule starts from the diff's rows: the warehouse builds its joins on them and scans
+    the records and state tables once each, and a run that sends 1% of a 10M-row model pays
+    for 1%. A row that shares an email or userId with a row about to be sent is involved
+    too, and held back with it. Rows other checks hold back are not in the diff.
+    """
+    tables = sql.SyncTables(sync.name)
+    match = sync.resolve_match(project_type)
+    both = bool(sync.identifiers.userId and sync.identifiers.email)
+    # The rows this run sends ('unchanged' rows, whose hash moved with nothing to send,
+    # and 'removed' ones name no new identity).
+    ctes = [
+        f"pending AS (SELECT PK, EMAIL, USER_ID FROM {tables.diff}"
+        " WHERE CHANGE IN ('added', 'changed'))"
+    ]
+    parts: list[str] = []
+    # Each part: PK, EMAIL, USER_ID, KIND, FIELD, DETAIL, PRIORITY.
+
+    def shared(kind: str, field: str, key: str) -> str:
+        """Rows sharing ``key`` (an expression over ``r``) with a row about to be sent."""
+        pending_key = key.replace("r.", "p.")
+        return f"""SELECT PK, EMAIL, USER_ID, {sql.literal(kind)} AS KIND, '{field}' AS FIELD,
+  KEYS || ' keys share ' || SHARED AS DETAIL, {KINDS.index(kind)} AS PRIORITY
+FROM (
+  SELECT r.PK, r.EMAIL, r.USER_ID, {key} AS SHARED,
+    COUNT(*) OVER (PARTITION BY {key}) AS KEYS
+  FROM {tables.records} r
+  WHERE r.INVALID_REASON IS NULL
+    AND {key} IN (SELECT {pending_key} FROM pending p)
+) g
+WHERE KEYS > 1"""
+
+    if match is Match.EMAIL or project_type in {"email", "hybrid"}:
+        parts.append(shared(SHARED_EMAIL, "email", "LOWER(r.EMAIL)"))
+    if sync.identifiers.userId and (match is Match.USER_ID or project_type in {"userId", "hybrid"}):
+        parts.append(shared(SHARED_USER_ID, "userId", "r.USER_ID"))
+    if both and match is Match.EMAIL:
+        parts.append(
+            f"""SELECT p.PK, p.EMAIL, p.USER_ID, {sql.literal(CHANGED_EMAIL)} AS KIND,
+  'email' AS FIELD, 'last sent with ' || MIN(s.EMAIL) AS DETAIL,
+  {KINDS.index(CHANGED_EMAIL)} AS PRIORITY
+FROM pending p
+JOIN {tables.state} s ON s.USER_ID = p.USER_ID AND LOWER(s.EMAIL) <> LOWER(p.EMAIL)
+WHERE s.OUTCOME = {sql.literal(SYNCED)}
+GROUP BY p.PK, p.EMAIL, p.USER_ID"""
+        )
+    if both and state_tables:
+        # The rows whose email is a known user with another userId (few), then those of
+        # them whose userId is a known user with another email. Each reads the state
+        # tables once, streaming past the small side (no copy of all known users is made).
+        known = f"({_known_users(state_tables)})"
+        ctes.append(
+            f"""email_elsewhere AS (
+  SELECT p.PK, p.EMAIL, p.USER_ID, MIN(k.USER_ID) AS EMAIL_USER_ID
+  FROM pending p
+  JOIN {known} k ON k.EMAIL = LOWER(p.EMAIL) AND k.USER_ID <> p.USER_ID
+  GROUP BY p.PK, p.EMAIL, p.USER_ID
+)"""
+        )
+        parts.append(
+            f"""SELECT e.PK, e.EMAIL, e.USER_ID, {sql.literal(TWO_USERS)} AS KIND,
+  'userId' AS FIELD,
+  'email is userId ' || MIN(e.EMAIL_USER_ID) || '; userId is ' || MIN(k.EMAIL) AS DETAIL,
+  {KINDS.index(TWO_USERS)} AS PRIORITY
+FROM email_elsewhere e
+JOIN {known} k ON k.USER_ID = e.USER_ID AND k.EMAIL <> LOWER(e.EMAIL)
+GROUP BY e.PK, e.EMAIL, e.USER_ID"""
+        )
+    body = "\nUNION ALL\n".join(parts) or (
+        "SELECT CAST(NULL AS VARCHAR) AS PK, CAST(NULL AS VARCHAR) AS EMAIL,"
+        " CAST(NULL AS VARCHAR) AS USER_ID, CAST(NULL AS VARCHAR) AS KIND,"
+        " CAST(NULL AS VARCHAR) AS FIELD, CAST(NULL AS VARCHAR) AS DETAIL,"
+        " 0 AS PRIORITY WHERE FALSE"
+    )
+    return f"CREATE OR REPLACE TABLE {collisions_table(sync)} AS\nWITH {', '.join(ctes)}\n{body}"
+
+
+def quarantine_sql(sync: SyncConfig) -> list[str]:
+    """Hold each colliding row back, for its most specific collision: it leaves the diff,
+    the send writes it to ROW_ERRORS, and the check counts it."""
+    tables = sql.SyncTables(sync.name)
+    return [
+        f"""
+UPDATE {tables.records} r SET
+  INVALID_REASON = 'identity collision: ' || c.KIND,
+  INVALID_CHECK = {sql.literal(IDENTITIES_UNAMBIGUOUS)},
+  INVALID_FIELD = c.FIELD,
+  INVALID_VALUE = c.DETAIL
+FROM (
+  SELECT PK, KIND, FIELD, DETAIL FROM {collisions_table(sync)}
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY PK ORDER BY PRIORITY) = 1
+) c
+WHERE r.PK = c.PK AND r.INVALID_REASON IS NULL""",
+        f"DELETE FROM {tables.diff} WHERE PK IN (SELECT PK FROM {collisions_table(sync)})",
+    ]
+
+
+def quarantine_collisions(session: WarehouseSession, sync: SyncConfig, project_type: str) -> int:
+    """Find this run's collisions and hold their rows back; run once the diff is built,
+    before it is counted or sent. Returns the rows held back."""
+    if not applies(sync):
+        return 0
+    session.execute(collisions_sql(sync, project_type, _state_tables(session)))
+    for statement in quarantine_sql(sync):
+        session.execute(statement)
+    return int(session.scalar(f"SELECT count(DISTINCT PK) FROM {collisions_table(sync)}"))
+
+
+def check_spec(sync: SyncConfig, asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
+    tolerance = sync.tolerances.identity_collisions
+    return dg.AssetCheckSpec(
+        IDENTITIES_UNAMBIGUOUS,
+        asset=asset_key,
+        blocking=True,
+        description=(
+            "No two keys share one email or userId, no userId changes email (a split "
+            "profile, matched by email) and no row's email and userId name two known "
+            "Iterable users; colliding rows are held back. "
+            f"Blocks above {tolerance:.0%}."
+        ),
+    )
+
+
+def check_result(session: WarehouseSession, sync: SyncConfig) -> dg.AssetCheckResult:
+    """Rows held back for a collision, by kind, with the colliding rows side by side."""
+    records = sql.SyncTables(sync.name).records
+    table = collisions_table(sync)
+    total = int(session.scalar(f"SELECT count(*) FROM {records}"))
+    exists = session.table_exists(SYNC_SCHEMA, table.split(".", 1)[1])
+    by_kind = {kind: 0 for kind in KINDS}
+    sample: list[dict[str, object]] = []
+    failing = 0
+    if exists:
+        for row in session.query(
+            f"SELECT KIND, count(DISTINCT PK) AS N FROM {table} GROUP BY KIND"
+        ):
+            by_kind[str(row["KIND"])] = int(row["N"])
+        failing = int(
+            session.scalar(
+                f"SELECT count(*) FROM {records}"
+                f" WHERE INVALID_CHECK = {sql.literal(IDENTITIES_UNAMBIGUOUS)}"
+            )
+        )
+        # Grouped so the keys that collide with each other sit next to each other.
+        sample = session.query(
+            f"SELECT KIND, PK, EMAIL, USER_ID, DETAIL FROM {table}"
+            f" ORDER BY PRIORITY, LOWER(EMAIL), USER_ID, PK LIMIT {SAMPLE_ROWS}"
+        )
+    tolerance = sync.tolerances.identity_collisions
+    share = failing / total if total else 0.0
+    blocked = share > tolerance
+    if failing == 0:
+        passed, severity = True, dg.AssetCheckSeverity.WARN
+    else:
+        passed = False
+        severity = dg.AssetCheckSeverity.ERROR if blocked else dg.AssetCheckSeverity.WARN
+    outcome = "" if failing == 0 else " — BLOCKED" if blocked else " — held back"
+    return dg.AssetCheckResult(
+        check_name=IDENTITIES_UNAMBIGUOUS,
+        passed=passed,
+        severity=severity,
+        description=f"{failing} of {total} rows ({share:.2%}) collide; "
+        f"tolerance {tolerance:.0%}{outcome}",
+        metadata={
+            "failing_rows": failing,
+            "failing_share": round(share, 6),
+            "tolerance": tolerance,
+            **{METADATA_KEYS[kind]: n for kind, n in by_kind.items()},
+            "rule": "one key per email and per userId; no userId changing email; "
+            "email and userId of one known user",
+            "sample": dg.MetadataValue.md(markdown_table(sample)),
+        },
+    )

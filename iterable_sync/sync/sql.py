@@ -55,6 +55,10 @@ class SyncTables:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF"
 
     @property
+    def diff_keys(self) -> str:
+        return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF_KEYS"
+
+    @property
     def state(self) -> str:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__STATE"
 
@@ -419,7 +423,7 @@ def diff_sql(
     full_resync: bool = False,
     snapshot_table: str | None = None,
     column_types: dict[str, str] | None = None,
-) -> str:
+) -> list[str]:
     """Added, changed and removed records, each with why it is sent; unchanged ones never
     leave the warehouse.
 
@@ -513,8 +517,12 @@ def diff_sql(
     )
     # Keys and sequence numbers are settled on narrow rows first; only then are the rows to
     # compare joined back to the snapshot for their values.
-    return f"""
-CREATE OR REPLACE TABLE {t.diff} AS
+    # Two statements: the keys to look at are numbered into their own narrow table first.
+    # As one statement DuckDB kept the numbering, the snapshot join and the state join in
+    # memory together: a mapping change touching every row of 1M records ran out of a 1 GB
+    # limit (peaking near 3 GB); split, it stays within it.
+    keys = f"""
+CREATE OR REPLACE TABLE {t.diff_keys} AS
 WITH changes AS (
   SELECT
     r.PK, r.EMAIL, r.USER_ID, r.HASH, r.COPIES,
@@ -540,7 +548,11 @@ WITH changes AS (
 ),
 numbered AS (
   SELECT ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, * FROM changes
-),
+)
+SELECT * FROM numbered"""
+    compare = f"""
+CREATE OR REPLACE TABLE {t.diff} AS
+WITH numbered AS (SELECT * FROM {t.diff_keys}),
 model_rows AS (
   SELECT {current_columns}
   FROM numbered n
@@ -592,6 +604,7 @@ FROM (
   JOIN {t.state} s ON s.PK = n.PK
   WHERE n.CHANGE = 'removed'
 )"""
+    return [keys, compare, f"DROP TABLE IF EXISTS {t.diff_keys}"]
 
 
 def refresh_unchanged_sql(sync: SyncConfig) -> list[str]:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from iterable_sync.iterable import (
     BadRequestError,
     BulkTrackResult,
+    BulkUpdateResult,
     ConflictError,
     FieldTypeMismatchError,
     NotFoundError,
@@ -67,6 +68,33 @@ class Identity:
         return row.user_id or ""
 
 
+def failure_reasons(
+    result: BulkUpdateResult | BulkTrackResult | SubscribeResult,
+) -> dict[str, tuple[str, str]]:
+    """Each identifier a bulk answer's failure lists name → (code, message). Emails are also
+    keyed trimmed and lower-cased, as keys built from the model are; userIds are not (they
+    are case-sensitive)."""
+    failed = result.failed_updates
+    reasons: dict[str, tuple[str, str]] = {}
+    for code, message, names, is_email in [
+        ("invalidEmail", "Iterable rejected the email", failed.invalid_emails, True),
+        ("invalidUserId", "Iterable rejected the userId", failed.invalid_user_ids, False),
+        ("invalidData", "Iterable rejected the data", failed.invalid_data_emails, True),
+        ("invalidData", "Iterable rejected the data", failed.invalid_data_user_ids, False),
+        ("conflict", "email or userId belongs to another user", failed.conflict_emails, True),
+        ("conflict", "email or userId belongs to another user", failed.conflict_user_ids, False),
+        ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_emails, True),
+        ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_user_ids, False),
+        ("invalidEmail", "Iterable rejected the email", result.invalid_emails, True),
+        ("invalidUserId", "Iterable rejected the userId", result.invalid_user_ids, False),
+    ]:
+        for name in names:
+            if is_email:
+                reasons.setdefault(name.strip().lower(), (code, message))
+            reasons.setdefault(name, (code, message))
+    return reasons
+
+
 def bulk_failures(
     rows: list[DiffRow],
     result: BulkTrackResult | SubscribeResult,
@@ -79,22 +107,7 @@ def bulk_failures(
     ``not_found_is_done``: for an unsubscribe, "not in the list" is what was wanted.
     """
     failed = result.failed_updates
-    reasons: dict[str, tuple[str, str]] = {}
-    for code, message, names in [
-        ("invalidEmail", "Iterable rejected the email", failed.invalid_emails),
-        ("invalidUserId", "Iterable rejected the userId", failed.invalid_user_ids),
-        ("invalidData", "Iterable rejected the data", failed.invalid_data_emails),
-        ("invalidData", "Iterable rejected the data", failed.invalid_data_user_ids),
-        ("conflict", "email or userId belongs to another user", failed.conflict_emails),
-        ("conflict", "email or userId belongs to another user", failed.conflict_user_ids),
-        ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_emails),
-        ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_user_ids),
-        ("invalidEmail", "Iterable rejected the email", result.invalid_emails),
-        ("invalidUserId", "Iterable rejected the userId", result.invalid_user_ids),
-    ]:
-        for name in names:
-            reasons.setdefault(name.strip().lower(), (code, message))
-            reasons.setdefault(name, (code, message))
+    reasons = failure_reasons(result)
     not_found = {n.strip().lower() for n in failed.not_found_emails}
     not_found |= set(failed.not_found_user_ids)
     outcome = BatchOutcome()

@@ -118,21 +118,7 @@ class UsersDestination:
 
     def _per_user(self, rows: list[DiffRow], result: BulkUpdateResult) -> BatchOutcome:
         failed = result.failed_updates
-        reasons: dict[str, tuple[str, str]] = {}
-        for code, message, names in [
-            ("invalidEmail", "Iterable rejected the email", failed.invalid_emails),
-            ("invalidUserId", "Iterable rejected the userId", failed.invalid_user_ids),
-            ("invalidData", "Iterable rejected the user's data", failed.invalid_data_emails),
-            ("invalidData", "Iterable rejected the user's data", failed.invalid_data_user_ids),
-            ("conflict", "email or userId belongs to another user", failed.conflict_emails),
-            ("conflict", "email or userId belongs to another user", failed.conflict_user_ids),
-            ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_emails),
-            ("forgotten", "the user is forgotten (GDPR)", failed.forgotten_user_ids),
-            ("invalidEmail", "Iterable rejected the email", result.invalid_emails),
-            ("invalidUserId", "Iterable rejected the userId", result.invalid_user_ids),
-        ]:
-            for name in names:
-                reasons.setdefault(name, (code, message))
+        reasons = delivery.failure_reasons(result)
         not_found = set(failed.not_found_emails) | set(failed.not_found_user_ids)
         outcome = BatchOutcome()
         for row in rows:

@@ -6,8 +6,9 @@ price and a quantity; keys Iterable does not define for an item travel in its da
 so one malformed cart line quarantines its row, never the batch.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from iterable_sync.iterable import (
     CartUpdate,
@@ -19,6 +20,8 @@ from iterable_sync.iterable import (
 from iterable_sync.sync import delivery
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
+
+T = TypeVar("T")
 
 _ITEM_KEYS = {
     "id": "id",
@@ -72,6 +75,22 @@ class _Commerce:
             prefer_user_id=True if self.identity.prefer_user_id else None,
         )
 
+    operation: str = field(init=False, default="")
+
+    def send_each(
+        self, rows: list[DiffRow], build: Callable[[DiffRow], T], call: Callable[[T], object]
+    ) -> BatchOutcome:
+        """Build each row's payload (a row that cannot be built is quarantined), then make
+        one call per row."""
+        ok, payloads, outcome = delivery.build_each(rows, build)
+        by_pk = dict(zip((row.pk for row in ok), payloads, strict=True))
+        outcome.extend(
+            delivery.each_row(
+                ok, lambda row: delivery.one_row(row, lambda r: call(by_pk[r.pk]), self.operation)
+            )
+        )
+        return outcome
+
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:
         # Purchases happened and carts were seen: a row leaving the model undoes neither.
         return BatchOutcome(released=list(rows))
@@ -93,17 +112,7 @@ class PurchasesDestination(_Commerce):
         )
 
     def send(self, rows: list[DiffRow]) -> BatchOutcome:
-        ok, purchases, outcome = delivery.build_each(rows, self.purchase)
-        by_pk = dict(zip((row.pk for row in ok), purchases, strict=True))
-        outcome.extend(
-            delivery.each_row(
-                ok,
-                lambda row: delivery.one_row(
-                    row, lambda r: self.client.commerce.track_purchase(by_pk[r.pk]), self.operation
-                ),
-            )
-        )
-        return outcome
+        return self.send_each(rows, self.purchase, self.client.commerce.track_purchase)
 
 
 @dataclass
@@ -117,14 +126,4 @@ class CartsDestination(_Commerce):
         )
 
     def send(self, rows: list[DiffRow]) -> BatchOutcome:
-        ok, carts, outcome = delivery.build_each(rows, self.cart)
-        by_pk = dict(zip((row.pk for row in ok), carts, strict=True))
-        outcome.extend(
-            delivery.each_row(
-                ok,
-                lambda row: delivery.one_row(
-                    row, lambda r: self.client.commerce.update_cart(by_pk[r.pk]), self.operation
-                ),
-            )
-        )
-        return outcome
+        return self.send_each(rows, self.cart, self.client.commerce.update_cart)

@@ -168,8 +168,6 @@ class SyncConfig(BaseModel):
 
     #: The type this class stands for; the value of ``type:`` in the YAML.
     KIND: ClassVar[SyncType] = SyncType.USERS
-    #: Keys that change what is sent for a row: a change in one re-sends what it changed.
-    SENT_KEYS: ClassVar[tuple[str, ...]] = ()
     #: Keys that name the object rows are sent to (a catalog, a list): a new one has none of
     #: the rows yet, so a change in one re-sends every row.
     TARGET_KEYS: ClassVar[tuple[str, ...]] = ()
@@ -249,10 +247,6 @@ class SyncConfig(BaseModel):
     def order_columns(self) -> list[str]:
         """Model columns ``duplicates.order_by`` reads."""
         return [column for column, _ in self.duplicates.order_terms]
-
-    def sent_shape(self) -> dict[str, Any]:
-        """The type's own keys that shape what is sent, for the mapping fingerprint."""
-        return self.model_dump(mode="json", include=set(self.SENT_KEYS))
 
     @property
     def operation(self) -> str:

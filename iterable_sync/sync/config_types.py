@@ -57,12 +57,6 @@ class EventsSync(SyncConfig):
     so a changed row re-sent updates its event and a retried batch adds nothing."""
 
     KIND: ClassVar[SyncType] = SyncType.EVENTS
-    SENT_KEYS: ClassVar[tuple[str, ...]] = (
-        "event_name",
-        "event_name_column",
-        "created_at_column",
-        "event_id_column",
-    )
     FIELDS_OF: ClassVar[str | None] = "event"
 
     type: SyncType = SyncType.EVENTS
@@ -93,12 +87,6 @@ class PurchasesSync(SyncConfig):
     a row without them is quarantined, never sent."""
 
     KIND: ClassVar[SyncType] = SyncType.PURCHASES
-    SENT_KEYS: ClassVar[tuple[str, ...]] = (
-        "items_column",
-        "total_column",
-        "created_at_column",
-        "event_id_column",
-    )
     FIELDS_OF: ClassVar[str | None] = "event"
 
     type: SyncType = SyncType.PURCHASES
@@ -122,7 +110,6 @@ class CartsSync(SyncConfig):
     """Shopping carts (`commerce/updateCart`), sent when a row first appears."""
 
     KIND: ClassVar[SyncType] = SyncType.CARTS
-    SENT_KEYS: ClassVar[tuple[str, ...]] = ("items_column",)
 
     type: SyncType = SyncType.CARTS
     items_column: Identifier
@@ -141,7 +128,6 @@ class CatalogSync(SyncConfig):
     items leaving the model deleted when ``delete_removed``."""
 
     KIND: ClassVar[SyncType] = SyncType.CATALOG
-    SENT_KEYS: ClassVar[tuple[str, ...]] = ("catalog", "merge_fields")
     TARGET_KEYS: ClassVar[tuple[str, ...]] = ("catalog",)
     FIELDS_OF: ClassVar[str | None] = "catalog"
 
@@ -201,7 +187,6 @@ class ListSync(SyncConfig):
     first run and its id kept in ``ITERABLE_SYNC.SYNC_OBJECTS``."""
 
     KIND: ClassVar[SyncType] = SyncType.LIST
-    SENT_KEYS: ClassVar[tuple[str, ...]] = ("list_name", "list_id")
     TARGET_KEYS: ClassVar[tuple[str, ...]] = ("list_name", "list_id")
 
     type: SyncType = SyncType.LIST
@@ -232,7 +217,6 @@ class EmailUpdatesSync(SyncConfig):
     matched by userId, also every time its new email changes."""
 
     KIND: ClassVar[SyncType] = SyncType.EMAIL_UPDATES
-    SENT_KEYS: ClassVar[tuple[str, ...]] = ("new_email_column",)
     FIELDS_OF: ClassVar[str | None] = None
 
     type: SyncType = SyncType.EMAIL_UPDATES
@@ -257,7 +241,6 @@ class DeletionsSync(SyncConfig):
     """Delete, forget or unforget users, once per primary key: when it first appears."""
 
     KIND: ClassVar[SyncType] = SyncType.DELETIONS
-    SENT_KEYS: ClassVar[tuple[str, ...]] = ("action",)
     FIELDS_OF: ClassVar[str | None] = None
 
     type: SyncType = SyncType.DELETIONS

@@ -213,16 +213,6 @@ def payload_parts(
     return dict(sorted(parts.items()))
 
 
-def payload_sql(sync: SyncConfig, data_fields: str, parts: dict[str, tuple[str, str]]) -> str:
-    """The JSON object sent for a row (before TO_JSON): a users sync sends its data fields;
-    every other type an object of ``dataFields`` and its own keys, in sorted order."""
-    if sync.type is SyncType.USERS:
-        return data_fields
-    pairs = [("dataFields", data_fields), *((key, value) for key, (value, _) in parts.items())]
-    body = ", ".join(f"{literal(key)}, {value}" for key, value in sorted(pairs))
-    return f"OBJECT_CONSTRUCT_KEEP_NULL({body})"
-
-
 # --------------------------------------------------------------------------- refusals
 
 

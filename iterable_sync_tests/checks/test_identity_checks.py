@@ -1,6 +1,7 @@
 """Identity collisions are held back (or block the sync) before anything is sent."""
 
 import dagster as dg
+import pytest
 import yaml
 
 from iterable_sync.checks.identity import IDENTITIES_UNAMBIGUOUS
@@ -16,6 +17,7 @@ from iterable_sync_tests.fixtures.contacts import (
     insert_contacts,
 )
 from iterable_sync_tests.sync.harness import Harness, make_sync
+from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
 
 def checks_of(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -192,3 +194,66 @@ def test_a_new_key_taking_a_synced_email_is_held_back_with_its_twin(warehouse, s
     assert check.metadata["shared_email_rows"].value == 2  # the new key and the synced one
     assert harness.user("user.5@example.com")["dataFields"]["firstName"] == "First5"
     assert set(row_errors(harness)) == {"C000000005", "C000000500"}
+
+
+USER_COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "USER_ID": "VARCHAR", "PLAN": "VARCHAR"}
+CHANGE_COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "USER_ID": "VARCHAR", "NEW_EMAIL": "VARCHAR"}
+
+
+@pytest.mark.parametrize("update_match", ["email", "userId"])
+def test_a_user_id_whose_email_change_iterable_took_is_sent_with_the_new_email(
+    warehouse, shared_emulator, update_match
+):
+    # Held back while sending it would split the profile; sent once an email_updates sync
+    # has moved that userId's profile to the new email (not held back forever).
+    users = TypedHarness(
+        warehouse=warehouse,
+        emulator=shared_emulator,
+        sync=make(
+            "users",
+            mode="upsert",
+            match="email",
+            identifiers={"email": "EMAIL", "userId": "USER_ID"},
+            mapping=[{"column": "PLAN", "field": "plan"}],
+            tolerances={"identity_collisions": 0.5},  # 1 row of 2: held back, not blocked
+        ),
+    )
+    other = {"ID": "K2", "EMAIL": "old.2@example.com", "USER_ID": "u2", "PLAN": "free"}
+    users.load([{**other, "ID": "K1", "EMAIL": "old.1@example.com", "USER_ID": "u1"}, other],
+               USER_COLUMNS)  # fmt: skip
+    assert users.sync_run()["accepted"] == 2
+    moved = {"ID": "K1", "EMAIL": "new.1@example.com", "USER_ID": "u1", "PLAN": "pro"}
+    users.load([moved, other])
+    held = checks_of(users.run())[IDENTITIES_UNAMBIGUOUS]
+    assert held.metadata["changed_email_rows"].value == 1
+    assert users.user("new.1@example.com") == {}
+
+    column = {"email": "EMAIL", "userId": "USER_ID"}[update_match]
+    updates = TypedHarness(
+        warehouse=warehouse,
+        emulator=shared_emulator,
+        sync=make(
+            "email_updates",
+            name="email_changes",
+            model="email_change_rows",
+            match=update_match,
+            identifiers={update_match: column},
+            new_email_column="NEW_EMAIL",
+        ),
+    )
+    updates.load(
+        [{"ID": "K1", "EMAIL": "old.1@example.com", "USER_ID": "u1",
+          "NEW_EMAIL": "new.1@example.com"}],
+        CHANGE_COLUMNS,
+    )  # fmt: skip
+    assert updates.sync_run()["accepted"] == 1
+
+    result = users.run()
+
+    assert checks_of(result)[IDENTITIES_UNAMBIGUOUS].passed
+    assert users.sync_metadata(result, users.sync)["accepted"] == 1
+    profile = users.user("new.1@example.com")
+    assert (profile["userId"], profile["dataFields"]["plan"]) == ("u1", "pro")
+    state = users.query(f"SELECT EMAIL FROM {SYNC_SCHEMA}.TEST_USERS__STATE WHERE PK = 'K1'")
+    assert state == [{"EMAIL": "new.1@example.com"}]
+    assert users.sync_run()["write_calls"] == 0

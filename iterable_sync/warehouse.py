@@ -6,6 +6,7 @@ bounded batches: no code path pulls a whole table into Python.
 """
 
 import logging
+import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -196,12 +197,17 @@ class _DuckDBSession(WarehouseSession):
         ]
 
 
+MEMORY_LIMIT_ENV = "ITERABLE_SYNC_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
 class DuckDBWarehouse(Warehouse):
     """The embedded warehouse: a DuckDB file under ITERABLE_SYNC_HOME."""
 
     path: str = Field(description="Path of the DuckDB database file.")
     memory_limit: str = Field(
-        default="1GB", description="DuckDB's memory limit; it spills to disk past it."
+        default_factory=lambda: os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+        description=f"DuckDB's memory limit; it spills to disk past it (env {MEMORY_LIMIT_ENV}).",
     )
     threads: int | None = Field(default=None, description="DuckDB threads (default: cores).")
     lock_timeout_s: float = Field(
@@ -302,12 +308,24 @@ class _SnowflakeSession(WarehouseSession):
 
     def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         rows = self.query(
-            "SELECT column_name AS NAME, data_type AS TYPE FROM information_schema.columns"
+            "SELECT column_name AS NAME, data_type AS TYPE, numeric_precision AS P,"
+            " numeric_scale AS S FROM information_schema.columns"
             " WHERE upper(table_schema) = upper(?) AND upper(table_name) = upper(?)"
             " ORDER BY ordinal_position",
             [schema, table],
         )
-        return [(str(row["NAME"]), str(row["TYPE"])) for row in rows]
+        # Snowflake's data_type is NUMBER for every fixed-point column, INTEGER included:
+        # the scale is what tells an integer (NUMBER(38,0)) from a decimal, as DuckDB's
+        # DECIMAL(p,s) does.
+        return [
+            (
+                str(row["NAME"]),
+                f"NUMBER({row['P']},{row['S']})"
+                if str(row["TYPE"]).upper() == "NUMBER" and row["S"] is not None
+                else str(row["TYPE"]),
+            )
+            for row in rows
+        ]
 
 
 class SnowflakeWarehouse(Warehouse):

@@ -14,6 +14,7 @@ Implementation modules are private (`_transport`, `_limits`, …); this package'
 from ._base import MAX_BATCH, MAX_BULK_BODY_BYTES
 from ._catalogs import CatalogsAPI
 from ._commerce import CommerceAPI
+from ._encoding import RawJSON
 from ._events import EventsAPI
 from ._exceptions import (
     APIError,
@@ -109,6 +110,7 @@ __all__ = [
     "RateLimit",
     "RateLimitedError",
     "RateLimits",
+    "RawJSON",
     "RetryPolicy",
     "ServerError",
     "SubscribeResult",

@@ -13,6 +13,7 @@ from ._base import (
     envelope,
     parse_model,
 )
+from ._encoding import RawJSON
 from ._transport import Reply
 from .models import BulkUpdateResult, IterableEnvelope, User, UserFields, UserUpdate
 
@@ -42,7 +43,7 @@ class UsersAPI(Area):
 
     def bulk_update(
         self,
-        users: Iterable[UserUpdate | Mapping[str, Any]],
+        users: Iterable[UserUpdate | Mapping[str, Any] | RawJSON],
         create_new_fields: bool | None = None,
     ) -> BulkUpdateResult:
         """Upsert up to 1,000 users (body ≤ 4 MB). `POST /api/users/bulkUpdate` (5 req/s).
@@ -52,11 +53,16 @@ class UsersAPI(Area):
         `FieldTypeMismatchError`. An empty batch sends nothing (Iterable answers 400).
         """
         route = "/api/users/bulkUpdate"
-        payloads = coerce_all(UserUpdate, users)
+        # A user already encoded (`UserUpdate.encode`) goes as is.
+        payloads = [
+            u if isinstance(u, RawJSON) else coerce_all(UserUpdate, [u])[0] for u in users
+        ]
         check_batch(len(payloads), f"POST {route}")
         if not payloads:
             return BulkUpdateResult(success_count=0, fail_count=0)
-        body: dict[str, Any] = {"users": [u.to_body() for u in payloads]}
+        body: dict[str, Any] = {
+            "users": [u if isinstance(u, RawJSON) else u.to_body() for u in payloads]
+        }
         if create_new_fields is not None:
             body["createNewFields"] = create_new_fields
         reply = self._t.call(

@@ -27,6 +27,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from ._encoding import RawJSON, encode_object
+
 __all__ = [
     "BulkTrackResult",
     "BulkUpdateResult",
@@ -102,23 +104,49 @@ class _Identified(_Payload):
 class UserUpdate(_Identified):
     """One user for `users/update` and `users/bulkUpdate` (API: ApiUserUpdateRequest)."""
 
-    data_fields: JsonObject = Field(default_factory=dict)
+    #: The fields, or their JSON text already encoded (`RawJSON`, sent as is).
+    data_fields: JsonObject | RawJSON = Field(default_factory=dict)
     #: Email-based projects only: write to the user with this userId, never create one.
     prefer_user_id: bool | None = None
     #: Merge top-level objects into the stored ones instead of replacing them.
     merge_nested_objects: bool | None = None
 
+    @staticmethod
+    def encode(
+        data_fields_json: str,
+        *,
+        email: str | None = None,
+        user_id: str | None = None,
+        prefer_user_id: bool | None = None,
+    ) -> RawJSON:
+        """The JSON of one user whose dataFields are JSON text encoded elsewhere (a
+        warehouse's payload), for `bulk_update`. The text is spliced in, not parsed; the
+        user is not built as a model: at Iterable's 5,000 users a second, building and
+        dumping models cost the sender more CPU than everything else it does."""
+        if email is None and user_id is None:
+            raise ValueError("either email or userId is required")
+        return encode_object(
+            {
+                "email": email,
+                "userId": user_id,
+                "dataFields": RawJSON(data_fields_json),
+                "preferUserId": prefer_user_id,
+            }
+        )
+
     def to_body(self) -> JsonObject:
         """As `model_dump(exclude_none=True, by_alias=True)`, without its walk and copy of
         every dataFields value: a bulk update builds 1,000 of these per request at the rate
-        limit (measured: 17 ms per 1,000 users with model_dump, 1.4 ms this way). The
-        fields are plain values (no nested model), so the dict is the same."""
-        body: JsonObject = {}
-        for name, field in type(self).model_fields.items():
-            value = getattr(self, name)
-            if value is not None:
-                body[field.alias or name] = value
-        return body
+        limit. The fields are plain values (no nested model), so the dict is the same."""
+        values = self.__dict__
+        return {
+            alias: values[name] for name, alias in _USER_ALIASES if values.get(name) is not None
+        }
+
+
+_USER_ALIASES = tuple(
+    (name, field.alias or name) for name, field in UserUpdate.model_fields.items()
+)
 
 
 class ListSubscriber(_Identified):

@@ -1,8 +1,11 @@
 """What happened to the rows of one batch, and the run's tally."""
 
+import json
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 #: State outcomes. Only these advance a record's state; a failed row keeps its old state and
@@ -13,34 +16,61 @@ NOT_FOUND = "not_found"  # update mode: Iterable has no such user, so nothing wa
 
 @dataclass(frozen=True)
 class DiffRow:
-    """One row of ``<sync>__DIFF`` as the sender sees it."""
+    """One row of ``<sync>__DIFF`` as the sender sees it.
+
+    The payload travels as the JSON text the warehouse built (``payload_text``) and is sent
+    as is; it is parsed (``payload``) only where a row's values are looked at — isolating a
+    rejected value, building a purchase — not for every row sent.
+    """
 
     seq: int
     pk: str
     email: str | None
     user_id: str | None
-    payload: dict[str, Any]
     payload_text: str
     hash: str
     change: str
     previous_outcome: str | None
     previous_email: str | None
+    #: What state keeps for the row once Iterable accepts it, when that is not the payload
+    #: (``nulls: keep``: a field left out because it went null keeps its old value there).
+    state_payload: str | None = None
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        value = json.loads(self.payload_text)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def state_payload_text(self) -> str:
+        """The payload text state records: what Iterable holds for the row once accepted."""
+        return self.state_payload or self.payload_text
 
     @classmethod
-    def from_warehouse(cls, row: dict[str, Any], parse: Any) -> "DiffRow":
-        text = row["PAYLOAD"] or "{}"
-        return cls(
-            seq=int(row["SEQ"]),
-            pk=str(row["PK"]),
-            email=row["EMAIL"],
-            user_id=row["USER_ID"],
-            payload=parse(text),
-            payload_text=text,
-            hash=row["HASH"],
-            change=row["CHANGE"],
-            previous_outcome=row["PREVIOUS_OUTCOME"],
-            previous_email=row["PREVIOUS_EMAIL"],
+    def from_values(cls, values: Sequence[Any]) -> "DiffRow":
+        """A row of ``SELECT {DIFF_COLUMNS}``, by position (no dict per row)."""
+        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email, kept = (
+            values
         )
+        return cls(
+            int(seq),
+            str(pk),
+            email,
+            user_id,
+            payload or "{}",
+            hash_,
+            change,
+            previous_outcome,
+            previous_email,
+            kept,
+        )
+
+
+#: The diff's columns the sender reads, in DiffRow's order.
+DIFF_COLUMNS = (
+    "SEQ, PK, EMAIL, USER_ID, PAYLOAD, HASH, CHANGE, PREVIOUS_OUTCOME, PREVIOUS_EMAIL,"
+    " STATE_PAYLOAD"
+)
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,13 @@ HISTORY_TABLE = f"{SYNC_SCHEMA}.RECORD_HISTORY"
 
 
 def q(identifier: str) -> str:
-    """Quote an identifier already validated by the config (no quotes can occur in it)."""
+    """Quote a model column named in the config (validated: no quotes can occur in it) as
+    Snowflake resolves the name unquoted: upper case. Quoted, a reserved word is a column;
+    upper-cased, ``column: first_name`` still finds FIRST_NAME on Snowflake, where a quoted
+    identifier is case-sensitive (DuckDB, and fakesnow, match either case)."""
     if '"' in identifier:
         raise ValueError(f"refusing identifier with a quote: {identifier!r}")
-    return f'"{identifier}"'
+    return f'"{identifier.upper()}"'
 
 
 def literal(text: str) -> str:
@@ -402,20 +405,26 @@ def _json_path(*keys: str) -> str:
 
 
 def _payload_text(
-    sync: SyncConfig, fields: list[str], typed: list[str], cleared: list[str] | None
+    sync: SyncConfig,
+    fields: list[str],
+    typed: list[str],
+    cleared: list[str] | None,
+    values: list[str] | None = None,
 ) -> str:
     """The JSON text of the payload, built as text from the columns' JSON: fields without a
     value are left out, fields being cleared are sent as null (``cleared``: a predicate per
     field), the type's own keys are always there. Text, because no JSON constructor that
-    drops nulls is spelled alike in Snowflake and DuckDB."""
+    drops nulls is spelled alike in Snowflake and DuckDB. ``values``: each field's JSON
+    text, when not its column's (``J0``, ``J1``...)."""
     pieces = []
     for i, field in enumerate(fields):
         key = f',"{field}":'
+        value = values[i] if values else f"J{i}"
         if cleared is None:
-            pieces.append(f"COALESCE(CONCAT({literal(key)}, J{i}), '')")
+            pieces.append(f"COALESCE(CONCAT({literal(key)}, {value}), '')")
         else:
             pieces.append(
-                f"COALESCE(CONCAT({literal(key)}, J{i}),"
+                f"COALESCE(CONCAT({literal(key)}, {value}),"
                 f" CASE WHEN {cleared[i]} THEN {literal(key + 'null')} END, '')"
             )
     joined = ", ".join(pieces) or "''"
@@ -505,6 +514,17 @@ def diff_sql(
     cleared_list = f"NULLIF(TRIM(CONCAT({cleared_names})), '')" if fields else "NULL"
     payload = _payload_text(sync, fields, typed, [f"X{i}" for i in n])
     base = _payload_text(sync, fields, typed, None)
+    # What Iterable holds once a row is sent: under `nulls: keep` a field left out because
+    # its value went null keeps its old value there, so state records that value, not the
+    # payload; else the value returning later would look like a field added and be resent.
+    # Users only: bulkUpdate merges data fields, where an event or item sent again replaces
+    # the old one whole. NULL where nothing is kept (the state takes the payload).
+    if users and not clear and fields:
+        held = _payload_text(sync, fields, typed, None, [f"COALESCE(J{i}, O{i})" for i in n])
+        kept = _any([f"(J{i} IS NULL AND O{i} IS NOT NULL)" for i in n])
+        state_payload = f"CASE WHEN REASON IS NOT NULL AND {kept} THEN {held} END"
+    else:
+        state_payload = "CAST(NULL AS VARCHAR)"
     # A target tag in both hashes that differs: the rows go to a new catalog or list.
     retarget = (
         f"(SUBSTR(s.HASH, {TAG_LENGTH}, 1) = ':'"
@@ -512,19 +532,22 @@ def diff_sql(
     )
     out = (
         "SEQ, PK, EMAIL, USER_ID, {payload} AS PAYLOAD, HASH, {change} AS CHANGE,"
-        " {reason} AS REASON, {cleared} AS CLEARED, PREVIOUS_OUTCOME, PREVIOUS_EMAIL"
+        " {reason} AS REASON, {cleared} AS CLEARED, PREVIOUS_OUTCOME, PREVIOUS_EMAIL,"
+        " {state_payload} AS STATE_PAYLOAD"
     )
     sent = out.format(
         payload=f"CASE WHEN REASON IS NOT NULL THEN {payload} END",
         change=f"CASE WHEN REASON IS NULL THEN {literal(UNCHANGED)} ELSE CHANGE END",
         reason="REASON",
         cleared="CLEARED",
+        state_payload=state_payload,
     )
     gone = out.format(
         payload="PREVIOUS_PAYLOAD",
         change="CHANGE",
         reason=literal(REMOVED),
         cleared="CAST(NULL AS VARCHAR)",
+        state_payload="CAST(NULL AS VARCHAR)",
     )
     # Keys and sequence numbers are settled on narrow rows first; only then are the rows to
     # compare joined back to the snapshot for their values.

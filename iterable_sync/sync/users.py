@@ -13,6 +13,7 @@ from iterable_sync.iterable import (
     FieldTypeMismatchError,
     IterableClient,
     PayloadError,
+    RawJSON,
     UserUpdate,
 )
 from iterable_sync.sync import delivery
@@ -20,6 +21,7 @@ from iterable_sync.sync.config import Match, Mode, SyncConfig
 from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow, RowError
 
 BULK_LIMIT = 1_000
+OPERATION = "users/bulkUpdate"
 
 
 def _text(value: Any) -> str:
@@ -103,18 +105,33 @@ class UsersDestination:
         return BatchOutcome(released=list(rows))
 
     def _bulk_update(self, rows: list[DiffRow]) -> BatchOutcome:
-        updates = [UserUpdate(data_fields=row.payload, **self._identity(row)) for row in rows]
+        # The payload goes as the JSON text the warehouse built, never parsed here.
+        outcome = BatchOutcome()
+        updates: list[RawJSON] = []
+        sendable: list[DiffRow] = []
+        for row in rows:
+            try:
+                updates.append(UserUpdate.encode(row.payload_text, **self._identity(row)))
+            except PayloadError as exc:
+                # A NaN or an infinity has no JSON: the row is refused, its batch goes on.
+                outcome.extend(delivery.bisect([row], exc, self._bulk_update, OPERATION))
+                continue
+            sendable.append(row)
+        if not updates:
+            return outcome
         try:
             result = self.client.users.bulk_update(updates)
         except FieldTypeMismatchError as exc:
-            return self._isolate_type_mismatch(rows, exc)
+            outcome.extend(self._isolate_type_mismatch(sendable, exc))
         except BadRequestError as exc:
-            return self._bisect(rows, exc, self._bulk_update)
+            outcome.extend(self._bisect(sendable, exc, self._bulk_update))
         except PayloadError as exc:
-            # The client refused to encode the batch (a NaN or an infinity has no JSON):
-            # pin it to its rows, as for a rejected batch, instead of failing the run.
-            return delivery.bisect(rows, exc, self._bulk_update, "users/bulkUpdate")
-        return self._per_user(rows, result)
+            # The client refused to encode the batch: pin it to its rows, as for a
+            # rejected batch, instead of failing the run.
+            outcome.extend(delivery.bisect(sendable, exc, self._bulk_update, OPERATION))
+        else:
+            outcome.extend(self._per_user(sendable, result))
+        return outcome
 
     def _per_user(self, rows: list[DiffRow], result: BulkUpdateResult) -> BatchOutcome:
         failed = result.failed_updates

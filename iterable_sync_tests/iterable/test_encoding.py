@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from iterable_sync.iterable import IterableClient, PayloadError, UserUpdate
+from iterable_sync.iterable import IterableClient, PayloadError, RawJSON, UserUpdate
 from iterable_sync.iterable._encoding import dumps
 
-from .conftest import FakeIterable
+from . import recorded
+from .conftest import FakeIterable, reply
 
 
 def _sent(value: object) -> object:
@@ -60,3 +61,58 @@ def test_bodies_are_compact_utf8() -> None:
     assert dumps({"name": "Zoë", "when": datetime(2024, 1, 1, tzinfo=UTC)}) == (
         '{"name":"Zoë","when":"2024-01-01 00:00:00 +00:00"}'.encode()
     )
+
+
+# --------------------------------------------------------------------------- JSON text as is
+
+
+def test_raw_json_is_spliced_in_not_quoted() -> None:
+    body = dumps({"users": [{"email": "a@example.com", "dataFields": RawJSON('{"n": 1}')}]})
+
+    assert json.loads(body) == {"users": [{"email": "a@example.com", "dataFields": {"n": 1}}]}
+
+
+def test_a_plain_string_is_never_taken_for_json() -> None:
+    assert _sent('{"n": 1}') == '{"n": 1}'
+
+
+@pytest.mark.parametrize("text", ['{"n": NaN}', '{"n": Infinity}', '{"n": [1, -Infinity]}'])
+def test_raw_json_holding_a_non_finite_number_is_refused(text: str) -> None:
+    with pytest.raises(PayloadError, match="NaN or an infinity"):
+        RawJSON(text)
+
+
+def test_raw_json_mentioning_nan_in_a_string_is_accepted() -> None:
+    text = '{"name": "NaN Infinity"}'
+
+    assert json.loads(dumps({"v": RawJSON(text)})) == {"v": {"name": "NaN Infinity"}}
+
+
+def test_an_encoded_user_is_the_json_of_the_same_user_model() -> None:
+    fields = {"firstName": "Zoë", "score": 3, "tags": ["a", "b"]}
+    encoded = UserUpdate.encode(json.dumps(fields), email="a@example.com", prefer_user_id=True)
+    model = UserUpdate(email="a@example.com", data_fields=fields, prefer_user_id=True)
+
+    assert json.loads(encoded) == json.loads(dumps(model.to_body()))
+
+
+def test_an_encoded_user_needs_an_identifier() -> None:
+    with pytest.raises(ValueError, match="email or userId"):
+        UserUpdate.encode("{}")
+
+
+def test_encoded_and_model_users_share_one_bulk_request(
+    client: IterableClient, fake: FakeIterable
+) -> None:
+    fake.then(reply(200, {**recorded.BULK_UPDATE_OK, "successCount": 2}))
+    client.users.bulk_update(
+        [
+            UserUpdate.encode('{"plan": "free"}', user_id="u1"),
+            UserUpdate(email="b@example.com", data_fields={"plan": "premium"}),
+        ]
+    )
+
+    assert fake.body()["users"] == [
+        {"userId": "u1", "dataFields": {"plan": "free"}},
+        {"email": "b@example.com", "dataFields": {"plan": "premium"}},
+    ]

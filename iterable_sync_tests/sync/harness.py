@@ -1,4 +1,5 @@
-"""Run a sync end to end in tests: a real DuckDB file, the emulator over real HTTP."""
+"""Run a sync end to end in tests: a real DuckDB file (or, given a SnowflakeWarehouse, the
+Snowflake path under fakesnow), the emulator over real HTTP."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,9 +51,9 @@ class Harness:
     def assets(self) -> list[Any]:
         models = load_models()
         return [
-            *build_source_specs(models, "duckdb"),
-            build_model_asset(models[self.sync.model], models, "duckdb"),
-            build_diff_asset(self.sync, "duckdb", self.project_type, self.budget),
+            *build_source_specs(models, self.warehouse.kind),
+            build_model_asset(models[self.sync.model], models, self.warehouse.kind),
+            build_diff_asset(self.sync, self.warehouse.kind, self.project_type, self.budget),
             build_sync_asset(self.sync, self.project_type, self.budget),
         ]
 

@@ -17,7 +17,6 @@ def diff_row(i: int, trial: str) -> DiffRow:
         pk=f"C{i}",
         email=f"u{i}@example.com",
         user_id=None,
-        payload=payload,
         payload_text=json.dumps(payload),
         hash=str(i),
         change="added",

@@ -88,3 +88,25 @@ def test_the_emulator_deletes_a_field_sent_as_null(shared_emulator):
         client.post("/api/users/bulkUpdate", json=body).raise_for_status()
         user = client.get("/api/users/a@example.com").json()["user"]
     assert "plan" not in user["dataFields"]
+
+
+def test_a_kept_value_coming_back_is_not_sent_again(warehouse, shared_emulator):
+    # Under `keep`, Iterable still holds a value that went null in the model. When the row
+    # is sent for another reason meanwhile (without that field), state must still record
+    # the value Iterable holds, or its return would look like a field added and be resent.
+    harness = users_harness(warehouse, shared_emulator)
+    harness.load([row(n) for n in range(10)], COLUMNS)
+    harness.sync_run()
+    harness.load([row(n, PLAN=None if n == 3 else "premium") for n in range(10)])
+    assert harness.sync_run()["sent"] == 0
+    harness.load([row(n, PLAN=None if n == 3 else "premium", SEATS=n + 100) for n in range(10)])
+    assert harness.sync_run()["sent"] == 10
+    fields = harness.user("user.3@example.com")["dataFields"]
+    assert (fields["plan"], fields["seats"]) == ("premium", 103)
+    harness.load([row(n, SEATS=n + 100) for n in range(10)])  # the plan is back
+    seq = harness.last_seq()
+
+    meta = harness.sync_run()
+
+    assert (meta["changed"], meta["sent"], meta["write_calls"]) == (0, 0, 0)
+    assert harness.calls_since(seq) == []

@@ -33,7 +33,7 @@ class TypedHarness(Harness):
 
     def assets(self) -> list[Any]:
         return [
-            build_diff_asset(self.sync, "duckdb", self.project_type, self.budget),
+            build_diff_asset(self.sync, self.warehouse.kind, self.project_type, self.budget),
             build_sync_asset(self.sync, self.project_type, self.budget),
         ]
 

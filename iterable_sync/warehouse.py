@@ -110,6 +110,14 @@ class WarehouseSession(ABC):
     def append(self, table: str, data: pa.Table) -> None:
         """Append an Arrow table to an existing table (columns matched by name)."""
 
+    @contextmanager
+    def staged(self, table: str, data: pa.Table) -> Iterator[str]:
+        """``data`` readable by SQL, for the block, under the name yielded: loaded into
+        ``table``, an existing staging table whose rows it replaces."""
+        self.execute(f"DELETE FROM {table}")
+        self.append(table, data)
+        yield table
+
     @abstractmethod
     def table_exists(self, schema: str, table: str) -> bool: ...
 
@@ -136,6 +144,10 @@ class Warehouse(dg.ConfigurableResource, ABC):
 
 
 # --------------------------------------------------------------------------- DuckDB
+
+
+#: The name under which a DuckDB session shows a staged Arrow table to SQL.
+STAGED_VIEW = "_iterable_sync_staged"
 
 
 class _DuckDBSession(WarehouseSession):
@@ -176,6 +188,15 @@ class _DuckDBSession(WarehouseSession):
             )
         finally:
             self.conn.unregister("_iterable_sync_append")
+
+    @contextmanager
+    def staged(self, table: str, data: pa.Table) -> Iterator[str]:
+        # DuckDB reads the Arrow table where it is: no copy into a table, nor into the WAL.
+        self.conn.register(STAGED_VIEW, data)
+        try:
+            yield STAGED_VIEW
+        finally:
+            self.conn.unregister(STAGED_VIEW)
 
     def table_exists(self, schema: str, table: str) -> bool:
         row = self.conn.execute(

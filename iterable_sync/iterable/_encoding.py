@@ -17,7 +17,7 @@ JSON text encoded elsewhere — a warehouse's payload column — is wrapped in `
 spliced into the body as is: parsing and re-encoding 1,000 stored payloads per bulk
 request was most of the sender's CPU at Iterable's rate limit. It may stand as a value of
 the body, as an item of one of the body's lists (a user of a bulk update, encoded ahead by
-`encode_object`), or as a value of an object in such a list.
+`UserUpdate.encode`), or as a value of an object in such a list.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pydantic_core import core_schema
 
 from ._exceptions import PayloadError
 
-__all__ = ["RawJSON", "dumps", "encode_object"]
+__all__ = ["RawJSON", "dumps", "encode_value", "trusted_json"]
 
 
 def _default(value: Any) -> Any:
@@ -140,16 +140,14 @@ def _item(value: Any) -> str:
     return _object(value) if isinstance(value, dict) else _plain(value)
 
 
-def encode_object(obj: dict[str, Any]) -> RawJSON:
-    """A JSON object as `RawJSON`, its None values left out and its RawJSON values
-    spliced in: an item encoded ahead, to go into a bulk body as is."""
-    parts = [
-        f"{_key(key)}:{str.__str__(value) if isinstance(value, RawJSON) else _plain(value)}"
-        for key, value in obj.items()
-        if value is not None
-    ]
-    # Its parts were checked (RawJSON) or encoded here: nothing to look for again.
-    return str.__new__(RawJSON, "{" + ",".join(parts) + "}")
+def encode_value(value: Any) -> str:
+    """One value as JSON text, as bodies encode it."""
+    return _plain(value)
+
+
+def trusted_json(text: str) -> RawJSON:
+    """RawJSON from text built of checked parts (no NaN scan again)."""
+    return str.__new__(RawJSON, text)
 
 
 def dumps(body: Any) -> bytes:

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from ._encoding import RawJSON, encode_object
+from ._encoding import RawJSON, encode_value, trusted_json
 
 __all__ = [
     "BulkTrackResult",
@@ -125,14 +125,15 @@ class UserUpdate(_Identified):
         dumping models cost the sender more CPU than everything else it does."""
         if email is None and user_id is None:
             raise ValueError("either email or userId is required")
-        return encode_object(
-            {
-                "email": email,
-                "userId": user_id,
-                "dataFields": RawJSON(data_fields_json),
-                "preferUserId": prefer_user_id,
-            }
-        )
+        # Spelled out, not built as a dict and encoded: this runs 5,000 times a second.
+        text = '{"dataFields":' + RawJSON(data_fields_json)
+        if email is not None:
+            text += ',"email":' + encode_value(email)
+        if user_id is not None:
+            text += ',"userId":' + encode_value(user_id)
+        if prefer_user_id is not None:
+            text += ',"preferUserId":' + ("true" if prefer_user_id else "false")
+        return trusted_json(text + "}")
 
     def to_body(self) -> JsonObject:
         """As `model_dump(exclude_none=True, by_alias=True)`, without its walk and copy of

@@ -78,6 +78,19 @@ class CallLog:
 
 Progress = Callable[[int, int], None]
 
+#: The staging table's columns (sql.staging_ddl), typed even when a column is all null.
+STAGING_SCHEMA = pa.schema(
+    [
+        ("PK", pa.string()),
+        ("HASH", pa.string()),
+        ("EMAIL", pa.string()),
+        ("USER_ID", pa.string()),
+        ("PAYLOAD", pa.string()),
+        ("IN_MODEL", pa.bool_()),
+        ("OUTCOME", pa.string()),
+        ("RUN_ID", pa.string()),
+    ]
+)
 #: Outcomes are folded into state once this many rows or seconds have gathered. Each
 #: write-back is a MERGE into the whole state table and a commit (~0.1-0.2 s however few
 #: rows it carries), too dear per 1,000-user batch at Iterable's five batches a second.
@@ -155,23 +168,21 @@ class SyncRun:
         session.execute("BEGIN TRANSACTION")
         try:
             if advanced:
-                session.execute(f"DELETE FROM {self.tables.staging}")
-                session.append(
-                    self.tables.staging,
-                    pa.table(
-                        {
-                            "PK": [row.pk for row, _ in advanced],
-                            "HASH": [row.hash for row, _ in advanced],
-                            "EMAIL": [row.email for row, _ in advanced],
-                            "USER_ID": [row.user_id for row, _ in advanced],
-                            "PAYLOAD": [row.state_payload_text for row, _ in advanced],
-                            "IN_MODEL": [in_model] * len(advanced),
-                            "OUTCOME": [o for _, o in advanced],
-                            "RUN_ID": [self.run_id] * len(advanced),
-                        }
-                    ),
+                accepted = pa.table(
+                    {
+                        "PK": [row.pk for row, _ in advanced],
+                        "HASH": [row.hash for row, _ in advanced],
+                        "EMAIL": [row.email for row, _ in advanced],
+                        "USER_ID": [row.user_id for row, _ in advanced],
+                        "PAYLOAD": [row.state_payload_text for row, _ in advanced],
+                        "IN_MODEL": [in_model] * len(advanced),
+                        "OUTCOME": [o for _, o in advanced],
+                        "RUN_ID": [self.run_id] * len(advanced),
+                    },
+                    schema=STAGING_SCHEMA,
                 )
-                session.execute(sql.advance_state_sql(self.sync))
+                with session.staged(self.tables.staging, accepted) as source:
+                    session.execute(sql.advance_state_sql(self.sync, source))
             if errors:
                 session.append(sql.ROW_ERRORS_TABLE, _row_errors_table(errors, self, now))
             if calls:

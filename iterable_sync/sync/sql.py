@@ -661,12 +661,12 @@ CREATE OR REPLACE TABLE {SyncTables(sync.name).staging} (
 )"""
 
 
-def advance_state_sql(sync: SyncConfig) -> str:
-    """Fold one batch's accepted rows (in staging) into state."""
+def advance_state_sql(sync: SyncConfig, source: str | None = None) -> str:
+    """Fold accepted rows (``source``, by default the staging table) into state."""
     t = SyncTables(sync.name)
     return f"""
 MERGE INTO {t.state} AS tgt
-USING {t.staging} AS src
+USING {source or t.staging} AS src
 ON tgt.PK = src.PK
 WHEN MATCHED THEN UPDATE SET
   HASH = src.HASH, EMAIL = src.EMAIL, USER_ID = src.USER_ID, PAYLOAD = src.PAYLOAD,

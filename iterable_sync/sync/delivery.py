@@ -146,10 +146,13 @@ def build_each(
 # --------------------------------------------------------------------------- isolation
 
 
-def _quarantine(row: DiffRow, exc: BadRequestError | PayloadError, operation: str) -> RowError:
+def refusal(row: DiffRow, exc: BadRequestError | PayloadError, operation: str) -> RowError:
+    """The row error of a single row Iterable (or the client) refused, naming the field and
+    value where the refusal does."""
     field = value = None
     if isinstance(exc, FieldTypeMismatchError) and exc.validation_errors:
         field = next(iter(exc.validation_errors))
+        value = _value_at(data_fields(row) or row.payload, field)
     if isinstance(exc, PayloadError):
         # Name the value the client could not encode (users send their fields bare).
         field, value = _unencodable(data_fields(row) or row.payload)
@@ -158,6 +161,19 @@ def _quarantine(row: DiffRow, exc: BadRequestError | PayloadError, operation: st
     else:
         code, message = "refused by the client", str(exc)[:500]
     return RowError(row.pk, operation, code, message, field=field, value=value)
+
+
+def _value_at(fields: dict[str, Any], field: str) -> str | None:
+    """The value Iterable named by ``field``: a key, or a dotted path into nested objects
+    (Iterable names a nested field ``doc.a``)."""
+    if field in fields:
+        return text(fields[field])
+    value: Any = fields
+    for part in field.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return text(value)
 
 
 def _unencodable(fields: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -175,7 +191,7 @@ def bisect(
 ) -> BatchOutcome:
     """Split a rejected batch until the rejection is pinned to single rows."""
     if len(rows) == 1:
-        return BatchOutcome(quarantined=[(rows[0], _quarantine(rows[0], exc, operation))])
+        return BatchOutcome(quarantined=[(rows[0], refusal(rows[0], exc, operation))])
     middle = len(rows) // 2
     outcome = send(rows[:middle])
     outcome.extend(send(rows[middle:]))
@@ -234,9 +250,9 @@ def one_row(row: DiffRow, call: Callable[[DiffRow], object], operation: str) -> 
     try:
         call(row)
     except FieldTypeMismatchError as exc:
-        return BatchOutcome(quarantined=[(row, _quarantine(row, exc, operation))])
+        return BatchOutcome(quarantined=[(row, refusal(row, exc, operation))])
     except PayloadError as exc:
-        return BatchOutcome(quarantined=[(row, _quarantine(row, exc, operation))])
+        return BatchOutcome(quarantined=[(row, refusal(row, exc, operation))])
     except (BadRequestError, NotFoundError) as exc:
         if is_unknown_user(exc):
             return BatchOutcome(not_found=[row])

@@ -2,8 +2,6 @@
 update mode, and isolating the rows Iterable rejects so their batch-mates still go through.
 """
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +22,8 @@ BULK_LIMIT = 1_000
 OPERATION = "users/bulkUpdate"
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+def _fields(row: DiffRow) -> dict[str, Any]:
+    return row.payload
 
 
 @dataclass
@@ -114,7 +112,7 @@ class UsersDestination:
                 updates.append(UserUpdate.encode(row.payload_text, **self._identity(row)))
             except PayloadError as exc:
                 # A NaN or an infinity has no JSON: the row is refused, its batch goes on.
-                outcome.extend(delivery.bisect([row], exc, self._bulk_update, OPERATION))
+                outcome.quarantined.append((row, delivery.refusal(row, exc, OPERATION)))
                 continue
             sendable.append(row)
         if not updates:
@@ -122,9 +120,14 @@ class UsersDestination:
         try:
             result = self.client.users.bulk_update(updates)
         except FieldTypeMismatchError as exc:
-            outcome.extend(self._isolate_type_mismatch(sendable, exc))
+            # Users send their fields bare, not under dataFields.
+            outcome.extend(
+                delivery.isolate_type_mismatch(
+                    sendable, exc, self._bulk_update, OPERATION, fields_of=_fields
+                )
+            )
         except BadRequestError as exc:
-            outcome.extend(self._bisect(sendable, exc, self._bulk_update))
+            outcome.extend(delivery.bisect(sendable, exc, self._bulk_update, OPERATION))
         except PayloadError as exc:
             # The client refused to encode the batch: pin it to its rows, as for a
             # rejected batch, instead of failing the run.
@@ -145,73 +148,8 @@ class UsersDestination:
             elif key in reasons:
                 code, message = reasons[key]
                 outcome.failed.append(
-                    (row, RowError(row.pk, "users/bulkUpdate", code, f"{message}: {key}"))
+                    (row, RowError(row.pk, OPERATION, code, f"{message}: {key}"))
                 )
             else:
                 outcome.accepted.append(row)
-        return outcome
-
-    # ------------------------------------------------------------------ isolation
-
-    def _isolate_type_mismatch(
-        self, rows: list[DiffRow], exc: FieldTypeMismatchError
-    ) -> BatchOutcome:
-        """Quarantine the rows holding the values Iterable named, resend the rest."""
-        offenders: dict[int, RowError] = {}
-        for field, detail in exc.validation_errors.items():
-            values = detail.offending_values
-            bad = values[-1] if values else None
-            for index, row in enumerate(rows):
-                if index in offenders or field not in row.payload:
-                    continue
-                if values and row.payload[field] == bad:
-                    offenders[index] = RowError(
-                        row.pk,
-                        "users/bulkUpdate",
-                        "RequestFieldsTypesMismatched",
-                        f"field {field!r} is of type {detail.expected_type!r} in Iterable; "
-                        f"value {_text(bad)!r} is {'/'.join(detail.incoming_types) or 'not'}",
-                        field=field,
-                        value=_text(row.payload[field]),
-                    )
-        if not offenders or (len(offenders) == len(rows) and len(rows) > 1):
-            return self._bisect(rows, exc, self._bulk_update)
-        outcome = BatchOutcome(quarantined=[(rows[i], e) for i, e in offenders.items()])
-        rest = [row for i, row in enumerate(rows) if i not in offenders]
-        if rest:
-            outcome.extend(self._bulk_update(rest))
-        return outcome
-
-    def _bisect(
-        self,
-        rows: list[DiffRow],
-        exc: BadRequestError,
-        send: Callable[[list[DiffRow]], BatchOutcome],
-    ) -> BatchOutcome:
-        """Split a rejected batch until the rejection is pinned to single rows."""
-        if len(rows) == 1:
-            row = rows[0]
-            field = None
-            value = None
-            if isinstance(exc, FieldTypeMismatchError) and exc.validation_errors:
-                field = next(iter(exc.validation_errors))
-                value = _text(row.payload.get(field))
-            return BatchOutcome(
-                quarantined=[
-                    (
-                        row,
-                        RowError(
-                            row.pk,
-                            "users/bulkUpdate",
-                            exc.code or str(exc.status),
-                            exc.msg[:500],
-                            field=field,
-                            value=value,
-                        ),
-                    )
-                ]
-            )
-        middle = len(rows) // 2
-        outcome = send(rows[:middle])
-        outcome.extend(send(rows[middle:]))
         return outcome

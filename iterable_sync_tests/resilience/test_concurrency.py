@@ -9,29 +9,14 @@ import pytest
 
 from iterable_sync.sync import locks
 from iterable_sync.sync.locks import SyncLockedError
-from iterable_sync_tests.sync.typed_harness import TypedHarness, make
+from iterable_sync_tests.sync.typed_harness import TypedHarness, plan_users
 
 ROWS = 300
-COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "PLAN": "VARCHAR"}
 
 
 @pytest.fixture
 def harness(warehouse, emulator):
-    harness = TypedHarness(
-        warehouse=warehouse,
-        emulator=emulator,
-        sync=make(
-            "users",
-            mode="upsert",
-            identifiers={"email": "EMAIL"},
-            mapping=[{"column": "PLAN", "field": "plan"}],
-        ),
-    )
-    harness.load(
-        [{"ID": f"C{i}", "EMAIL": f"c{i}@example.com", "PLAN": "free"} for i in range(ROWS)],
-        COLUMNS,
-    )
-    return harness
+    return plan_users(warehouse, emulator, ROWS)
 
 
 def _bulk_updates(harness: TypedHarness) -> list[dict]:

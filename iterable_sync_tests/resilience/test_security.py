@@ -12,28 +12,14 @@ import pytest
 import yaml
 
 from iterable_sync.sync.config import SyncsFileError, parse_syncs
-from iterable_sync_tests.sync.typed_harness import TypedHarness, make
+from iterable_sync_tests.sync.typed_harness import TypedHarness, plan_users
 
-COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "PLAN": "VARCHAR"}
 WRONG_KEY = "wrong-key-5f1c9e0a7b"
 
 
 @pytest.fixture
 def harness(warehouse, shared_emulator):
-    harness = TypedHarness(
-        warehouse=warehouse,
-        emulator=shared_emulator,
-        sync=make(
-            "users",
-            mode="upsert",
-            identifiers={"email": "EMAIL"},
-            mapping=[{"column": "PLAN", "field": "plan"}],
-        ),
-    )
-    harness.load(
-        [{"ID": f"C{i}", "EMAIL": f"c{i}@example.com", "PLAN": "free"} for i in range(5)], COLUMNS
-    )
-    return harness
+    return plan_users(warehouse, shared_emulator, 5)
 
 
 def _state(harness: TypedHarness) -> list[dict]:

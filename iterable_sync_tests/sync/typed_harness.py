@@ -84,3 +84,26 @@ class TypedHarness(Harness):
     def last_seq(self) -> int:
         calls = self.emulator.admin.calls(limit=100_000)
         return max((int(c["seq"]) for c in calls), default=0)
+
+
+PLAN_COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "PLAN": "VARCHAR"}
+
+
+def plan_users(warehouse: Any, emulator: Any, rows: int) -> TypedHarness:
+    """A users upsert of ``rows`` contacts (email ``c<i>@example.com``, field ``plan`` =
+    "free"), loaded: the smallest sync that writes, for tests about the run around it."""
+    harness = TypedHarness(
+        warehouse=warehouse,
+        emulator=emulator,
+        sync=make(
+            "users",
+            mode="upsert",
+            identifiers={"email": "EMAIL"},
+            mapping=[{"column": "PLAN", "field": "plan"}],
+        ),
+    )
+    harness.load(
+        [{"ID": f"C{i}", "EMAIL": f"c{i}@example.com", "PLAN": "free"} for i in range(rows)],
+        PLAN_COLUMNS,
+    )
+    return harness

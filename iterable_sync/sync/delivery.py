@@ -165,15 +165,30 @@ def refusal(row: DiffRow, exc: BadRequestError | PayloadError, operation: str) -
 
 def _value_at(fields: dict[str, Any], field: str) -> str | None:
     """The value Iterable named by ``field``: a key, or a dotted path into nested objects
-    (Iterable names a nested field ``doc.a``)."""
-    if field in fields:
-        return text(fields[field])
-    value: Any = fields
-    for part in field.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return text(value)
+    (Iterable names a nested field ``doc.a``, also inside an array of objects). Keys may
+    hold dots themselves (``doc.a.`` is key ``a.`` inside ``doc``), so each key that
+    prefixes the path is followed."""
+    found, value = _walk(fields, field)
+    return text(value) if found else None
+
+
+def _walk(value: Any, path: str) -> tuple[bool, Any]:
+    if isinstance(value, list):  # a path runs through arrays of objects without an index
+        for item in value:
+            found, got = _walk(item, path)
+            if found:
+                return True, got
+        return False, None
+    if not isinstance(value, dict):
+        return False, None
+    if path in value:
+        return True, value[path]
+    for key, inner in value.items():
+        if isinstance(key, str) and path.startswith(f"{key}."):
+            found, got = _walk(inner, path[len(key) + 1 :])
+            if found:
+                return True, got
+    return False, None
 
 
 def _unencodable(fields: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -64,3 +64,35 @@ def test_several_distinct_bad_values_are_found_by_splitting(client, shared_emula
         c for c in shared_emulator.admin.calls(limit=10_000) if c["path"].endswith("bulkUpdate")
     ]
     assert len(bulk) <= 1 + 3 * 3
+
+
+def test_a_rejected_value_under_a_key_holding_a_dot_is_named(client, shared_emulator):
+    # Iterable names a nested field by its path, "doc.a." here: key "a." inside "doc".
+    client.users.bulk_update(
+        [UserUpdate(email="first@example.com", data_fields={"doc": {"a.": "text"}})]
+    )
+    rows = [diff_row(i, "2026-11-02 09:30:00") for i in range(4)]
+    bad = json.loads(rows[2].payload_text) | {"doc": {"a.": 5, "b": 1}}
+    rows[2] = DiffRow(**{**rows[2].__dict__, "payload_text": json.dumps(bad)})
+    destination = UsersDestination(client=client, sync=make_sync(), project_type="email")
+    outcome = destination.send(rows)
+    assert len(outcome.accepted) == 3
+    assert [(row.pk, error.field, error.value) for row, error in outcome.quarantined] == [
+        ("C2", "doc.a.", "5")
+    ]
+
+
+def test_a_rejected_value_inside_an_array_of_objects_is_named(client, shared_emulator):
+    # Iterable's path to a member of an array's objects has no index: "doc.items.n".
+    client.users.bulk_update(
+        [UserUpdate(email="first@example.com", data_fields={"doc": {"items": [{"n": "x"}]}})]
+    )
+    rows = [diff_row(i, "2026-11-02 09:30:00") for i in range(4)]
+    bad = json.loads(rows[1].payload_text) | {"doc": {"items": [{"m": 1}, {"n": 7}]}}
+    rows[1] = DiffRow(**{**rows[1].__dict__, "payload_text": json.dumps(bad)})
+    destination = UsersDestination(client=client, sync=make_sync(), project_type="email")
+    outcome = destination.send(rows)
+    assert len(outcome.accepted) == 3
+    assert [(row.pk, error.field, error.value) for row, error in outcome.quarantined] == [
+        ("C1", "doc.items.n", "7")
+    ]

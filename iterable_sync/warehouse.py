@@ -44,6 +44,26 @@ def _never_null(node: exp.Expression) -> bool:
     return False
 
 
+# DuckDB's JSON reader accepts trailing commas (`[1, 2,]`), which Snowflake's PARSE_JSON
+# refuses; text that only DuckDB would read must not reach Iterable from the embedded
+# warehouse either. String literals are blanked first so a "," + "]" inside one is no match.
+_TRAILING_COMMA = sqlglot.parse_one(
+    r"""REGEXP_MATCHES(REGEXP_REPLACE(__text, '"(?:[^"\\]|\\.)*"', '""', 'g'), ',\s*[\]}]')""",
+    read="duckdb",
+)
+
+
+def _strict_try_parse_json(node: exp.Expression) -> exp.Expression:
+    """TRY_PARSE_JSON for DuckDB: NULL for text with a trailing comma, as on Snowflake."""
+    if not (isinstance(node, exp.ParseJSON) and node.args.get("safe")):
+        return node
+    text = node.this
+    lenient = _TRAILING_COMMA.transform(
+        lambda n: text.copy() if isinstance(n, exp.Column) and n.name == "__text" else n
+    )
+    return exp.case().when(lenient, exp.null()).else_(node)
+
+
 @lru_cache(maxsize=1024)
 def translate(sql: str, dialect: str) -> str:
     """Snowflake SQL → the target dialect (identity for Snowflake)."""
@@ -60,6 +80,8 @@ def translate(sql: str, dialect: str) -> str:
         for concat in tree.find_all(exp.Concat):
             if all(_never_null(arg) for arg in concat.expressions):
                 concat.set("coalesce", True)
+        if dialect == "duckdb":
+            tree = tree.transform(_strict_try_parse_json, copy=False)
         statements.append(tree.sql(dialect=dialect))
     return ";\n".join(statements)
 

@@ -1,0 +1,73 @@
+"""The records SQL on a real DuckDB file: which values are held back before sending."""
+
+from typing import Any
+
+from iterable_sync.sync import sql
+from iterable_sync.sync.factory import _column_types, snapshot_table
+from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync_tests.sync.harness import make_sync
+
+SYNC = make_sync(
+    identifiers={"email": "EMAIL"},
+    mapping=[
+        {"column": "SEEN_AT", "field": "seenAt"},
+        {"column": "OPTED_IN", "field": "optedIn"},
+        {"column": "SEATS", "field": "seats"},
+        {"column": "SCORE", "field": "score"},
+    ],
+)
+FIELD_TYPES = {"seenAt": "date", "optedIn": "boolean", "seats": "long", "score": "double"}
+
+
+def _records(warehouse: DuckDBWarehouse, rows: list[str]) -> list[dict[str, Any]]:
+    with warehouse.session() as session:
+        session.execute("CREATE SCHEMA IF NOT EXISTS ITERABLE_SYNC")
+        session.execute(
+            f"CREATE TABLE {snapshot_table(SYNC)} (CONTACT_ID VARCHAR, EMAIL VARCHAR,"
+            " SEEN_AT TIMESTAMP, OPTED_IN BOOLEAN, SEATS INTEGER, SCORE DOUBLE)"
+        )
+        for row in rows:
+            session.execute_native(f"INSERT INTO {snapshot_table(SYNC)} VALUES {row}")
+        types = _column_types(session, SYNC)
+        session.execute(
+            sql.records_sql(SYNC, snapshot_table(SYNC), types, "email", FIELD_TYPES)
+        )
+        return session.query(
+            "SELECT PK, INVALID_FIELD, INVALID_VALUE FROM"
+            f" {sql.SyncTables(SYNC.name).records} ORDER BY PK"
+        )
+
+
+def test_typed_columns_fit_their_fields_and_a_five_digit_year_does_not(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    records = _records(
+        warehouse,
+        [
+            "('C1', 'a@example.com', TIMESTAMP '2026-11-02 09:30:00', true, 3, 0.5)",
+            "('C2', 'b@example.com', TIMESTAMP '0001-01-01 00:00:00', false, -7, 1e300)",
+            "('C3', 'c@example.com', TIMESTAMP '12026-01-01 00:00:00', NULL, NULL, NULL)",
+        ],
+    )
+    assert [(r["PK"], r["INVALID_FIELD"], r["INVALID_VALUE"]) for r in records] == [
+        ("C1", None, None),
+        ("C2", None, None),
+        ("C3", "seenAt", "12026-01-01 00:00:00"),
+    ]
+
+
+def test_only_what_a_column_type_leaves_open_is_checked_row_by_row() -> None:
+    types = {"SEEN_AT": "TIMESTAMP", "OPTED_IN": "BOOLEAN", "SEATS": "INTEGER"}
+    by_field = {m.field: sql.value_kind(m, types.get(m.column, "DOUBLE")) for m in SYNC.mapping}
+    assert by_field == {
+        "seenAt": sql.DATE_TEXT,
+        "optedIn": sql.BOOLEAN,
+        "seats": sql.LONG,
+        "score": sql.DOUBLE,
+    }
+    # Snowflake's integers are NUMBER(38, 0), wider than Iterable's long: still checked.
+    seats = next(m for m in SYNC.mapping if m.field == "seats")
+    assert sql.value_kind(seats, "NUMBER(38,0)") is None
+    assert sql.value_kind(seats, "NUMBER(18,0)") == sql.LONG
+    assert sql.type_check_sql("V", "long", None) is not None
+    assert sql.type_check_sql("V", "long", sql.LONG) is None

@@ -288,6 +288,10 @@ class DuckDBWarehouse(Warehouse):
             conn.execute(f"SET memory_limit = '{self.memory_limit}'")
             # Insertion order is irrelevant to every query here; dropping it saves memory.
             conn.execute("SET preserve_insertion_order = false")
+            # DuckDB 2's dictionary+FSST string compression spends more on writing the big
+            # tables of a run (snapshot, records, state) than any query does: copying 10M
+            # records took 21.5 s with it and 10.2 s without (the table 2.4x larger on disk).
+            conn.execute("SET disabled_compression_methods = 'dict_fsst'")
             if self.threads:
                 conn.execute(f"SET threads = {int(self.threads)}")
             yield _DuckDBSession(conn)

@@ -600,27 +600,28 @@ def diff_sql(
     keys = f"""
 CREATE OR REPLACE TABLE {t.diff_keys} AS
 WITH changes AS (
+  -- One join of records and state finds all three kinds: a key in records only (added),
+  -- in both with a new hash (changed), in state only (removed). Each side is narrowed to
+  -- the columns read here before the join's hash table is built.
   SELECT
-    r.PK, r.EMAIL, r.USER_ID, r.HASH, r.COPIES,
-    CASE WHEN s.PK IS NULL THEN 'added' ELSE 'changed' END AS CHANGE,
+    COALESCE(r.PK, s.PK) AS PK,
+    CASE WHEN r.PK IS NULL THEN s.EMAIL ELSE r.EMAIL END AS EMAIL,
+    CASE WHEN r.PK IS NULL THEN s.USER_ID ELSE r.USER_ID END AS USER_ID,
+    CASE WHEN r.PK IS NULL THEN s.HASH ELSE r.HASH END AS HASH,
+    COALESCE(r.COPIES, 1) AS COPIES,
+    CASE WHEN r.PK IS NULL THEN 'removed' WHEN s.PK IS NULL THEN 'added' ELSE 'changed' END
+      AS CHANGE,
     -- Not in state, back in the model, or bound for a new target: sent whole.
-    (s.PK IS NULL OR NOT s.IN_MODEL OR {retarget}) AS IS_NEW,
-    (s.PK IS NOT NULL AND (s.EMAIL IS DISTINCT FROM r.EMAIL
+    (r.PK IS NOT NULL AND (s.PK IS NULL OR NOT s.IN_MODEL OR {retarget})) AS IS_NEW,
+    (r.PK IS NOT NULL AND s.PK IS NOT NULL AND (s.EMAIL IS DISTINCT FROM r.EMAIL
       OR s.USER_ID IS DISTINCT FROM r.USER_ID)) AS IDENTITY_CHANGED,
     s.OUTCOME AS PREVIOUS_OUTCOME,
     s.EMAIL AS PREVIOUS_EMAIL
-  FROM {t.records} r
-  LEFT JOIN {t.state} s ON s.PK = r.PK
-  WHERE r.INVALID_REASON IS NULL
-    AND (s.PK IS NULL OR {resend})
-  UNION ALL
-  SELECT
-    s.PK, s.EMAIL, s.USER_ID, s.HASH, 1 AS COPIES,
-    'removed' AS CHANGE, FALSE AS IS_NEW, FALSE AS IDENTITY_CHANGED,
-    s.OUTCOME AS PREVIOUS_OUTCOME,
-    s.EMAIL AS PREVIOUS_EMAIL
-  FROM {t.state} s
-  WHERE s.IN_MODEL AND {removal} AND NOT EXISTS (SELECT 1 FROM {t.records} r WHERE r.PK = s.PK)
+  FROM (SELECT PK, EMAIL, USER_ID, HASH, COPIES, INVALID_REASON FROM {t.records}) r
+  FULL OUTER JOIN (SELECT PK, EMAIL, USER_ID, HASH, IN_MODEL, OUTCOME FROM {t.state}) s
+    ON s.PK = r.PK
+  WHERE (r.PK IS NOT NULL AND r.INVALID_REASON IS NULL AND (s.PK IS NULL OR {resend}))
+    OR (r.PK IS NULL AND s.IN_MODEL AND {removal})
 ),
 numbered AS (
   SELECT ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, * FROM changes

@@ -66,33 +66,28 @@ def test_several_distinct_bad_values_are_found_by_splitting(client, shared_emula
     assert len(bulk) <= 1 + 3 * 3
 
 
-def test_a_rejected_value_under_a_key_holding_a_dot_is_named(client, shared_emulator):
-    # Iterable names a nested field by its path, "doc.a." here: key "a." inside "doc".
-    client.users.bulk_update(
-        [UserUpdate(email="first@example.com", data_fields={"doc": {"a.": "text"}})]
-    )
+def _send_one_bad_doc(client, held: dict, bad_at: int, bad: dict) -> list[tuple]:
+    """Iterable holds ``doc`` as ``held``; four rows go, one with ``bad`` as its doc: the
+    other three land, and the quarantined rows are returned as (pk, field, value)."""
+    client.users.bulk_update([UserUpdate(email="first@example.com", data_fields={"doc": held})])
     rows = [diff_row(i, "2026-11-02 09:30:00") for i in range(4)]
-    bad = json.loads(rows[2].payload_text) | {"doc": {"a.": 5, "b": 1}}
-    rows[2] = DiffRow(**{**rows[2].__dict__, "payload_text": json.dumps(bad)})
+    payload = json.loads(rows[bad_at].payload_text) | {"doc": bad}
+    rows[bad_at] = DiffRow(**{**rows[bad_at].__dict__, "payload_text": json.dumps(payload)})
     destination = UsersDestination(client=client, sync=make_sync(), project_type="email")
     outcome = destination.send(rows)
     assert len(outcome.accepted) == 3
-    assert [(row.pk, error.field, error.value) for row, error in outcome.quarantined] == [
-        ("C2", "doc.a.", "5")
-    ]
+    return [(row.pk, error.field, error.value) for row, error in outcome.quarantined]
+
+
+def test_a_rejected_value_under_a_key_holding_a_dot_is_named(client, shared_emulator):
+    # Iterable names a nested field by its path, "doc.a." here: key "a." inside "doc".
+    quarantined = _send_one_bad_doc(client, {"a.": "text"}, 2, {"a.": 5, "b": 1})
+    assert quarantined == [("C2", "doc.a.", "5")]
 
 
 def test_a_rejected_value_inside_an_array_of_objects_is_named(client, shared_emulator):
     # Iterable's path to a member of an array's objects has no index: "doc.items.n".
-    client.users.bulk_update(
-        [UserUpdate(email="first@example.com", data_fields={"doc": {"items": [{"n": "x"}]}})]
+    quarantined = _send_one_bad_doc(
+        client, {"items": [{"n": "x"}]}, 1, {"items": [{"m": 1}, {"n": 7}]}
     )
-    rows = [diff_row(i, "2026-11-02 09:30:00") for i in range(4)]
-    bad = json.loads(rows[1].payload_text) | {"doc": {"items": [{"m": 1}, {"n": 7}]}}
-    rows[1] = DiffRow(**{**rows[1].__dict__, "payload_text": json.dumps(bad)})
-    destination = UsersDestination(client=client, sync=make_sync(), project_type="email")
-    outcome = destination.send(rows)
-    assert len(outcome.accepted) == 3
-    assert [(row.pk, error.field, error.value) for row, error in outcome.quarantined] == [
-        ("C1", "doc.items.n", "7")
-    ]
+    assert quarantined == [("C1", "doc.items.n", "7")]

@@ -343,10 +343,7 @@ def infer_field_types(
         column_type = column_types[mapping.column.upper()].upper()
         if column_type.startswith(("TIMESTAMP", "DATE")):
             inferred[mapping.field] = "date"
-        elif column_type.startswith(("BIGINT", "INT", "SMALLINT", "TINYINT", "HUGEINT")) or (
-            # Snowflake's integers: NUMBER of scale 0 (SnowflakeWarehouse spells the scale).
-            column_type.startswith("NUMBER(") and column_type.replace(" ", "").endswith(",0)")
-        ):
+        elif sql.is_integer_type(column_type):
             inferred[mapping.field] = "long"
         elif column_type.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMBER")):
             inferred[mapping.field] = "double"

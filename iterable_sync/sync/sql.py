@@ -135,9 +135,27 @@ def type_check_sql(value: str, iterable_type: str | None, kind: str | None = Non
 #: What a mapped value's SQL expression holds, where that settles its fit (``value_kind``).
 DATE_TEXT, LONG, DOUBLE, BOOLEAN = "date text", "long", "double", "boolean"
 _ALWAYS_FITS = {("long", LONG), ("double", LONG), ("double", DOUBLE), ("boolean", BOOLEAN)}
-#: Integer column types whose every value is a 64-bit integer (Snowflake: NUMBER(p, 0)
-#: with p ≤ 18, checked apart).
+#: DuckDB's integer column types whose every value is a 64-bit integer.
 _INT64_TYPES = ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT", "BYTEINT", "INT8", "INT4")
+
+
+def number_digits(column_type: str) -> int | None:
+    """The precision of Snowflake's integer type, NUMBER(p, 0) (as SnowflakeWarehouse
+    spells it); None for any other type."""
+    upper = column_type.upper().replace(" ", "")
+    if not (upper.startswith("NUMBER(") and upper.endswith(",0)")):
+        return None
+    digits = upper.removeprefix("NUMBER(").split(",")[0]
+    return int(digits) if digits.isdigit() else None
+
+
+def is_integer_type(column_type: str) -> bool:
+    """An integer column, in DuckDB's spelling or Snowflake's."""
+    upper = column_type.upper()
+    return (
+        upper.startswith(("BIGINT", "INT", "SMALLINT", "TINYINT", "HUGEINT"))
+        or number_digits(upper) is not None
+    )
 
 
 def value_kind(mapping: FieldMapping, column_type: str) -> str | None:
@@ -150,11 +168,9 @@ def value_kind(mapping: FieldMapping, column_type: str) -> str | None:
     if cast is not None:
         # Not Cast.LONG: Snowflake's BIGINT is NUMBER(38, 0), wider than Iterable's long.
         return {Cast.DOUBLE: DOUBLE, Cast.BOOLEAN: BOOLEAN}.get(cast)
-    if upper in _INT64_TYPES:
+    digits = number_digits(upper)
+    if upper in _INT64_TYPES or (digits is not None and digits <= 18):
         return LONG
-    if upper.startswith("NUMBER(") and upper.endswith(",0)"):
-        precision = upper.removeprefix("NUMBER(").split(",")[0]
-        return LONG if precision.isdigit() and int(precision) <= 18 else None
     if upper.startswith(("DOUBLE", "FLOAT", "REAL")):
         return DOUBLE
     if upper.startswith("BOOL"):

@@ -224,10 +224,15 @@ def isolate_type_mismatch(
     offenders: dict[int, RowError] = {}
     for field, detail in exc.validation_errors.items():
         values = detail.offending_values
-        bad = values[-1] if values else None
+        if not values:
+            continue
+        bad = values[-1]
         for index, row in enumerate(rows):
-            fields = fields_of(row)
-            if index in offenders or field not in fields or not values or fields[field] != bad:
+            if index in offenders:
+                continue
+            # The field may be a path into a document (see _value_at).
+            found, value = _walk(fields_of(row), field)
+            if not found or value != bad:
                 continue
             offenders[index] = RowError(
                 row.pk,
@@ -236,7 +241,7 @@ def isolate_type_mismatch(
                 f"field {field!r} is of type {detail.expected_type!r} in Iterable; "
                 f"value {text(bad)!r} is {'/'.join(detail.incoming_types) or 'not'}",
                 field=field,
-                value=text(fields[field]),
+                value=text(value),
             )
     if not offenders or (len(offenders) == len(rows) and len(rows) > 1):
         return bisect(rows, exc, send, operation)

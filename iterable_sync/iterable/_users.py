@@ -53,9 +53,10 @@ class UsersAPI(Area):
         `FieldTypeMismatchError`. An empty batch sends nothing (Iterable answers 400).
         """
         route = "/api/users/bulkUpdate"
-        # A user already encoded (`UserUpdate.encode`) goes as is.
+        # A user already encoded (`UserUpdate.encode`, RawJSON) goes as is, as a model does.
         payloads = [
-            u if isinstance(u, RawJSON) else coerce_all(UserUpdate, [u])[0] for u in users
+            u if isinstance(u, UserUpdate | RawJSON) else UserUpdate.model_validate(u)
+            for u in users
         ]
         check_batch(len(payloads), f"POST {route}")
         if not payloads:

@@ -126,11 +126,9 @@ class UsersDestination:
                     sendable, exc, self._bulk_update, OPERATION, fields_of=_fields
                 )
             )
-        except BadRequestError as exc:
-            outcome.extend(delivery.bisect(sendable, exc, self._bulk_update, OPERATION))
-        except PayloadError as exc:
-            # The client refused to encode the batch: pin it to its rows, as for a
-            # rejected batch, instead of failing the run.
+        except (BadRequestError, PayloadError) as exc:
+            # Iterable rejected the batch, or the client could not encode it: pin it to its
+            # rows instead of failing the run.
             outcome.extend(delivery.bisect(sendable, exc, self._bulk_update, OPERATION))
         else:
             outcome.extend(self._per_user(sendable, result))

@@ -615,10 +615,20 @@ def diff_sql(
     # limit (peaking near 3 GB); split, it stays within it.
     keys = f"""
 CREATE OR REPLACE TABLE {t.diff_keys} AS
-WITH changes AS (
+WITH candidates AS (
   -- One join of records and state finds all three kinds: a key in records only (added),
-  -- in both with a new hash (changed), in state only (removed). Each side is narrowed to
-  -- the columns read here before the join's hash table is built.
+  -- in both with a new hash (changed), in state only (removed). Only the keys and hashes
+  -- take part: carrying every column through a join of 10M rows by 10M made its hash
+  -- table spill (10 s at 10M rows, against 4 s narrow).
+  SELECT COALESCE(r.PK, s.PK) AS PK
+  FROM (SELECT PK, HASH, INVALID_REASON FROM {t.records}) r
+  FULL OUTER JOIN (SELECT PK, HASH, IN_MODEL FROM {t.state}) s ON s.PK = r.PK
+  WHERE (r.PK IS NOT NULL AND r.INVALID_REASON IS NULL AND (s.PK IS NULL OR {resend}))
+    OR (r.PK IS NULL AND s.IN_MODEL AND {removal})
+),
+changes AS (
+  -- The keys found, with what the diff reads of them: a candidate has a valid record, or
+  -- none at all (removed).
   SELECT
     COALESCE(r.PK, s.PK) AS PK,
     CASE WHEN r.PK IS NULL THEN s.EMAIL ELSE r.EMAIL END AS EMAIL,
@@ -633,11 +643,14 @@ WITH changes AS (
       OR s.USER_ID IS DISTINCT FROM r.USER_ID)) AS IDENTITY_CHANGED,
     s.OUTCOME AS PREVIOUS_OUTCOME,
     s.EMAIL AS PREVIOUS_EMAIL
-  FROM (SELECT PK, EMAIL, USER_ID, HASH, COPIES, INVALID_REASON FROM {t.records}) r
-  FULL OUTER JOIN (SELECT PK, EMAIL, USER_ID, HASH, IN_MODEL, OUTCOME FROM {t.state}) s
-    ON s.PK = r.PK
-  WHERE (r.PK IS NOT NULL AND r.INVALID_REASON IS NULL AND (s.PK IS NULL OR {resend}))
-    OR (r.PK IS NULL AND s.IN_MODEL AND {removal})
+  FROM (
+    SELECT PK, EMAIL, USER_ID, HASH, COPIES FROM {t.records}
+    WHERE INVALID_REASON IS NULL AND PK IN (SELECT PK FROM candidates)
+  ) r
+  FULL OUTER JOIN (
+    SELECT PK, EMAIL, USER_ID, HASH, IN_MODEL, OUTCOME FROM {t.state}
+    WHERE PK IN (SELECT PK FROM candidates)
+  ) s ON s.PK = r.PK
 ),
 numbered AS (
   SELECT ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, * FROM changes

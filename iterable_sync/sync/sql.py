@@ -62,6 +62,10 @@ class SyncTables:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF_KEYS"
 
     @property
+    def diff_candidates(self) -> str:
+        return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF_CANDIDATES"
+
+    @property
     def state(self) -> str:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__STATE"
 
@@ -613,20 +617,21 @@ def diff_sql(
     # As one statement DuckDB kept the numbering, the snapshot join and the state join in
     # memory together: a mapping change touching every row of 1M records ran out of a 1 GB
     # limit (peaking near 3 GB); split, it stays within it.
+    # One join of records and state finds all three kinds: a key in records only (added), in
+    # both with a new hash (changed), in state only (removed). Only keys and hashes take part,
+    # in a statement of its own: carrying every column through a join of 10M rows by 10M
+    # made its hash table spill (10 s at 10M rows, against 4 s narrow), and as a CTE of the
+    # next statement a full resync of 10M rows ran out of a 1 GB limit.
+    candidates = f"""
+CREATE OR REPLACE TABLE {t.diff_candidates} AS
+SELECT COALESCE(r.PK, s.PK) AS PK
+FROM (SELECT PK, HASH, INVALID_REASON FROM {t.records}) r
+FULL OUTER JOIN (SELECT PK, HASH, IN_MODEL FROM {t.state}) s ON s.PK = r.PK
+WHERE (r.PK IS NOT NULL AND r.INVALID_REASON IS NULL AND (s.PK IS NULL OR {resend}))
+  OR (r.PK IS NULL AND s.IN_MODEL AND {removal})"""
     keys = f"""
 CREATE OR REPLACE TABLE {t.diff_keys} AS
-WITH candidates AS (
-  -- One join of records and state finds all three kinds: a key in records only (added),
-  -- in both with a new hash (changed), in state only (removed). Only the keys and hashes
-  -- take part: carrying every column through a join of 10M rows by 10M made its hash
-  -- table spill (10 s at 10M rows, against 4 s narrow).
-  SELECT COALESCE(r.PK, s.PK) AS PK
-  FROM (SELECT PK, HASH, INVALID_REASON FROM {t.records}) r
-  FULL OUTER JOIN (SELECT PK, HASH, IN_MODEL FROM {t.state}) s ON s.PK = r.PK
-  WHERE (r.PK IS NOT NULL AND r.INVALID_REASON IS NULL AND (s.PK IS NULL OR {resend}))
-    OR (r.PK IS NULL AND s.IN_MODEL AND {removal})
-),
-changes AS (
+WITH changes AS (
   -- The keys found, with what the diff reads of them: a candidate has a valid record, or
   -- none at all (removed).
   SELECT
@@ -644,12 +649,13 @@ changes AS (
     s.OUTCOME AS PREVIOUS_OUTCOME,
     s.EMAIL AS PREVIOUS_EMAIL
   FROM (
-    SELECT PK, EMAIL, USER_ID, HASH, COPIES FROM {t.records}
-    WHERE INVALID_REASON IS NULL AND PK IN (SELECT PK FROM candidates)
+    SELECT r.PK, r.EMAIL, r.USER_ID, r.HASH, r.COPIES
+    FROM {t.records} r JOIN {t.diff_candidates} k ON k.PK = r.PK
+    WHERE r.INVALID_REASON IS NULL
   ) r
   FULL OUTER JOIN (
-    SELECT PK, EMAIL, USER_ID, HASH, IN_MODEL, OUTCOME FROM {t.state}
-    WHERE PK IN (SELECT PK FROM candidates)
+    SELECT s.PK, s.EMAIL, s.USER_ID, s.HASH, s.IN_MODEL, s.OUTCOME
+    FROM {t.state} s JOIN {t.diff_candidates} k ON k.PK = s.PK
   ) s ON s.PK = r.PK
 ),
 numbered AS (
@@ -710,7 +716,13 @@ FROM (
   JOIN {t.state} s ON s.PK = n.PK
   WHERE n.CHANGE = 'removed'
 )"""
-    return [keys, compare, f"DROP TABLE IF EXISTS {t.diff_keys}"]
+    return [
+        candidates,
+        keys,
+        compare,
+        f"DROP TABLE IF EXISTS {t.diff_keys}",
+        f"DROP TABLE IF EXISTS {t.diff_candidates}",
+    ]
 
 
 def refresh_unchanged_sql(sync: SyncConfig) -> list[str]:

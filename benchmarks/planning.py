@@ -176,9 +176,9 @@ def prepare_state(path: str) -> dict[str, Any]:
         first_run_s = time.perf_counter() - started
         progress("folding the diff into state")
         session.execute(
-            f"INSERT INTO {tables.state} (PK, HASH, EMAIL, USER_ID, PAYLOAD, IN_MODEL, OUTCOME,"
-            " FIRST_SEEN, LAST_SYNCED, LAST_RUN_ID)"
-            " SELECT PK, HASH, EMAIL, USER_ID, PAYLOAD, TRUE, 'synced',"
+            f"INSERT INTO {tables.state} (PK, HASH, FAST, EMAIL, USER_ID, PAYLOAD, IN_MODEL,"
+            " OUTCOME, FIRST_SEEN, LAST_SYNCED, LAST_RUN_ID)"
+            " SELECT PK, HASH, FAST, EMAIL, USER_ID, PAYLOAD, TRUE, 'synced',"
             " CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, 'bench'"
             f" FROM {tables.diff}"
         )

@@ -89,6 +89,7 @@ STAGING_SCHEMA = pa.schema(
         ("IN_MODEL", pa.bool_()),
         ("OUTCOME", pa.string()),
         ("RUN_ID", pa.string()),
+        ("FAST", pa.int64()),
     ]
 )
 #: Outcomes are folded into state once this many rows or seconds have gathered. Each
@@ -178,6 +179,7 @@ class SyncRun:
                         "IN_MODEL": [in_model] * len(advanced),
                         "OUTCOME": [o for _, o in advanced],
                         "RUN_ID": [self.run_id] * len(advanced),
+                        "FAST": [row.fast for row, _ in advanced],
                     },
                     schema=STAGING_SCHEMA,
                 )

@@ -78,6 +78,7 @@ def build_records_and_diff(
     types = _column_types(session, sync)
     session.execute(sql.records_sql(sync, snapshot_table(sync), types, project_type, field_types))
     session.execute(sql.state_ddl(sync))
+    session.execute(sql.state_upgrade_sql(sync))
     for statement in sql.diff_sql(sync, full_resync=full_resync):
         session.execute(statement)
     # Rows whose identity collides leave the diff before it is counted or sent.

@@ -35,6 +35,8 @@ class DiffRow:
     #: What state keeps for the row once Iterable accepts it, when that is not the payload
     #: (``nulls: keep``: a field left out because it went null keeps its old value there).
     state_payload: str | None = None
+    #: The record's fast hash (``sql.fast_hash_sql``), kept in state beside its MD5.
+    fast: int | None = None
 
     @cached_property
     def payload(self) -> dict[str, Any]:
@@ -49,9 +51,10 @@ class DiffRow:
     @classmethod
     def from_values(cls, values: Sequence[Any]) -> "DiffRow":
         """A row of ``SELECT {DIFF_COLUMNS}``, by position (no dict per row)."""
-        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email, kept = (
-            values
+        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = (
+            values[:9]
         )
+        kept, fast = values[9:]
         return cls(
             int(seq),
             str(pk),
@@ -63,13 +66,14 @@ class DiffRow:
             previous_outcome,
             previous_email,
             kept,
+            fast,
         )
 
 
 #: The diff's columns the sender reads, in DiffRow's order.
 DIFF_COLUMNS = (
     "SEQ, PK, EMAIL, USER_ID, PAYLOAD, HASH, CHANGE, PREVIOUS_OUTCOME, PREVIOUS_EMAIL,"
-    " STATE_PAYLOAD"
+    " STATE_PAYLOAD, FAST"
 )
 
 

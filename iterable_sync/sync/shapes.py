@@ -93,14 +93,15 @@ def semantics(sync: SyncConfig) -> Semantics:
 
 
 def resend_predicate(sync: SyncConfig, full_resync: bool) -> str:
-    """Which rows already in state are sent again (over the diff's ``r`` records and
-    ``s`` state rows)."""
+    """Which rows already in state may be sent again (over the diff's ``r`` records and
+    ``s`` state rows): a moved fast hash makes a row a candidate, and the diff then compares
+    its MD5 with state's (``sql.diff_sql``)."""
     sem = semantics(sync)
     if full_resync and sem.resync:
         return "TRUE"
     if not sem.resend_changes:
         return "FALSE"
-    return "s.HASH IS DISTINCT FROM r.HASH OR NOT s.IN_MODEL"
+    return "s.FAST IS DISTINCT FROM r.FAST OR NOT s.IN_MODEL"
 
 
 def removal_predicate(sync: SyncConfig) -> str:

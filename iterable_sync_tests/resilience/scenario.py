@@ -156,11 +156,12 @@ def _emulator_db(state_dir: Path) -> sqlite3.Connection:
 
 
 def _state(warehouse: Warehouse, sync: SyncConfig) -> Iterator[dict[str, Any]]:
-    """Each record's state row beside its record (the model as the last diff hashed it)."""
+    """Each record's state row beside its record (the model as the last diff hashed it: its
+    fast hash, which state takes with the MD5 of the same values)."""
     tables = sql.SyncTables(sync.name)
     with warehouse.session() as session:
         for batch in session.iter_batches(
-            f"SELECT r.PK, r.HASH AS RECORD_HASH, s.HASH AS STATE_HASH, s.OUTCOME,"
+            f"SELECT r.PK, r.FAST AS RECORD_HASH, s.FAST AS STATE_HASH, s.OUTCOME,"
             f" s.IN_MODEL FROM {tables.records} r FULL OUTER JOIN {tables.state} s"
             f" ON r.PK = s.PK"
         ):

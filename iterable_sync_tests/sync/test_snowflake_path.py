@@ -311,10 +311,10 @@ def test_dropping_a_field_sends_nothing_and_moves_the_state_hashes(
 
     assert (meta["changed"], meta["sent"], meta["write_calls"]) == (0, 0, 0)
     assert harness.calls_since(seq) == []
-    # UPDATE ... FROM the diff: state took every new hash, so the next run compares none.
+    # UPDATE ... FROM the diff: state took every new fast hash, so the next run hashes none.
     tables = sql.SyncTables(harness.sync.name)
-    records = harness.query(f"SELECT PK, HASH FROM {tables.records} ORDER BY PK")
-    assert harness.query(f"SELECT PK, HASH FROM {tables.state} ORDER BY PK") == records
+    records = harness.query(f"SELECT PK, FAST FROM {tables.records} ORDER BY PK")
+    assert harness.query(f"SELECT PK, FAST FROM {tables.state} ORDER BY PK") == records
     assert harness.user("user.5@example.com")["dataFields"]["plan"] == "free"
 
 

@@ -45,12 +45,21 @@ def test_typed_columns_fit_their_fields_and_a_five_digit_year_does_not(
             "('C1', 'a@example.com', TIMESTAMP '2026-11-02 09:30:00', true, 3, 0.5)",
             "('C2', 'b@example.com', TIMESTAMP '0001-01-01 00:00:00', false, -7, 1e300)",
             "('C3', 'c@example.com', TIMESTAMP '12026-01-01 00:00:00', NULL, NULL, NULL)",
+            # Year 0 is written 0000; the year before it, -1; infinity, as a word.
+            "('C4', 'd@example.com', TIMESTAMP '0001-06-01' - INTERVAL 1 YEAR, NULL, NULL, NULL)",
+            "('C5', 'e@example.com', TIMESTAMP '0001-06-01' - INTERVAL 2 YEAR, NULL, NULL, NULL)",
+            "('C6', 'f@example.com', TIMESTAMP 'infinity', NULL, NULL, NULL)",
+            "('C7', 'g@example.com', TIMESTAMP '9999-12-31 23:59:59', NULL, NULL, NULL)",
         ],
     )
     assert [(r["PK"], r["INVALID_FIELD"], r["INVALID_VALUE"]) for r in records] == [
         ("C1", None, None),
         ("C2", None, None),
         ("C3", "seenAt", "12026-01-01 00:00:00"),
+        ("C4", None, None),
+        ("C5", "seenAt", "0002-06-01 (BC) 00:00:00"),
+        ("C6", "seenAt", "infinity"),
+        ("C7", None, None),
     ]
 
 

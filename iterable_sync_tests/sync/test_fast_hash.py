@@ -1,13 +1,12 @@
 """The fast hash in front of the MD5: unchanged rows are found without hashing their values
 as text, and no fast hash that matches can hide a change Iterable has not seen."""
 
-from typing import Any
 
 import pytest
 
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
-from iterable_sync_tests.sync.typed_harness import TypedHarness, make
+from iterable_sync_tests.sync.typed_harness import TypedHarness, upsert_users
 
 N = 500
 COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "FIRST_NAME": "VARCHAR", "PLAN": "VARCHAR"}
@@ -21,10 +20,7 @@ def row(n: int, plan: str = "free") -> dict[str, object]:
             "PLAN": plan}  # fmt: skip
 
 
-def users(mapping: list[dict[str, str]]) -> Any:
-    return make(
-        "users", mode="upsert", match="email", identifiers={"email": "EMAIL"}, mapping=mapping
-    )
+users = upsert_users
 
 
 @pytest.fixture

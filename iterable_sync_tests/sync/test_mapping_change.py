@@ -1,12 +1,11 @@
 """A mapping change without a resync storm: state keeps the payload last sent, so after a
 mapping change only the records whose payload for Iterable changes are sent, each with why."""
 
-from typing import Any
 
 import pytest
 
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync_tests.sync.typed_harness import TypedHarness, make
+from iterable_sync_tests.sync.typed_harness import TypedHarness, upsert_users
 
 N = 10_000
 #: Rows of the model that have a value in the column the added field maps.
@@ -32,10 +31,7 @@ def row(n: int) -> dict[str, object]:
     }
 
 
-def users(mapping: list[dict[str, str]]) -> Any:
-    return make(
-        "users", mode="upsert", match="email", identifiers={"email": "EMAIL"}, mapping=mapping
-    )
+users = upsert_users
 
 
 @pytest.fixture

@@ -27,6 +27,13 @@ def make(type_: str, **keys: Any) -> SyncConfig:
     return parse_syncs(yaml.safe_dump({"syncs": [entry]})).syncs[0]
 
 
+def upsert_users(mapping: list[dict[str, str]]) -> SyncConfig:
+    """A users upsert matched by ``EMAIL`` with ``mapping``."""
+    return make(
+        "users", mode="upsert", match="email", identifiers={"email": "EMAIL"}, mapping=mapping
+    )
+
+
 @dataclass
 class TypedHarness(Harness):
     columns: dict[str, str] | None = None

@@ -7,16 +7,17 @@ Switching from the embedded defaults to production is configuration, never a cod
 
 from iterable_sync import settings
 from iterable_sync.iterable_resource import build_iterable
-from iterable_sync.warehouse import (
-    DuckDBWarehouse,
-    SnowflakeWarehouse,
-    Warehouse,
-    snowflake_resource_from_env,
-)
+from iterable_sync.warehouse import DuckDBWarehouse, Warehouse
 
 
 def build_warehouse() -> Warehouse:
     if settings.warehouse_kind() == "snowflake":
+        # Imported here: the embedded path never loads the Snowflake connector.
+        from iterable_sync.snowflake_warehouse import (
+            SnowflakeWarehouse,
+            snowflake_resource_from_env,
+        )
+
         return SnowflakeWarehouse(snowflake=snowflake_resource_from_env())
     return DuckDBWarehouse(path=str(settings.duckdb_path()))
 

@@ -735,25 +735,27 @@ SELECT * FROM numbered"""
     compare = f"""
 CREATE OR REPLACE TABLE {t.diff} AS
 WITH numbered AS (SELECT * FROM {t.diff_keys}),
-model_rows AS (
-  SELECT {current_columns}
+sent_before AS (
+  -- The payload last sent, joined to the narrow numbered rows first: the hash tables of
+  -- both joins hold these rows, never the model's values or their JSON (which a 1% change
+  -- of 10M rows made too large for a 500 MB limit).
+  SELECT n.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
   FROM numbered n
-  JOIN {snapshot_table} m ON {row.pk} = n.PK
-  WHERE n.CHANGE <> 'removed' AND n.COPIES = 1
-  UNION ALL
-  SELECT {current_columns}
-  FROM numbered n
-  JOIN {snapshot_table} m ON {row.pk} = n.PK
-  -- A duplicated key: the copy its record was made from (copies with one hash are alike).
-  WHERE n.CHANGE <> 'removed' AND n.COPIES > 1 AND {row.fast} = n.FAST
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1
+  LEFT JOIN {t.state} s ON s.PK = n.PK
+  WHERE n.CHANGE <> 'removed'
 ),
 last_sent AS (
-  -- The payload last sent, joined only now: the rows numbered and matched above stay
-  -- narrow (a sort or hash table of every payload would not fit a small memory budget).
-  SELECT c.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
-  FROM model_rows c
-  LEFT JOIN {t.state} s ON s.PK = c.PK
+  SELECT {current_columns}
+  FROM sent_before n
+  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  WHERE n.COPIES = 1
+  UNION ALL
+  SELECT {current_columns}
+  FROM sent_before n
+  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  -- A duplicated key: the copy its record was made from (copies with one hash are alike).
+  WHERE n.COPIES > 1 AND {row.fast} = n.FAST
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1
 ),
 based AS (
   -- The MD5 state was judged by, or what would be sent without clearing anything, equal to

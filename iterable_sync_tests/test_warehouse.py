@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.sync import sql
+from iterable_sync.warehouse import DuckDBWarehouse, translate
 
 
 @pytest.mark.parametrize(
@@ -26,3 +27,25 @@ def test_try_parse_json_reads_what_snowflake_reads(
         session.execute("INSERT INTO t VALUES (?)", [text])
         got = session.scalar("SELECT TRY_PARSE_JSON(X)::VARCHAR FROM t")
     assert (None if got is None else json.loads(got)) == parsed
+
+
+def test_paths_taken_from_one_json_column_read_alike_when_parsed_once(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    paths = ['"a"', '"b"."c"', '"d.e"', '"missing"']
+    one_by_one = ", ".join(
+        f"TO_JSON(GET_PATH(J, {sql.literal(p)})) AS V{i}" for i, p in enumerate(paths)
+    )
+    query = f"SELECT {one_by_one} FROM (SELECT PARSE_JSON(?) AS J)"
+    assert "json_extract" in translate(query, "duckdb").lower()
+    document = json.dumps({"a": 1, "b": {"c": [1, "x"]}, "d.e": None, "z": "zz"})
+    with warehouse.session() as session:
+        rows = session.query(query, [document])
+        # Two paths are taken apart, as written: the same values.
+        apart = session.query(
+            "SELECT TO_JSON(GET_PATH(J, '\"a\"')) AS V0, TO_JSON(GET_PATH(J, '\"b\".\"c\"'))"
+            " AS V1 FROM (SELECT PARSE_JSON(?) AS J)",
+            [document],
+        )
+    assert rows == [{"V0": "1", "V1": '[1,"x"]', "V2": "null", "V3": None}]
+    assert apart == [{"V0": "1", "V1": '[1,"x"]'}]

@@ -273,7 +273,9 @@ class _DuckDBSession(WarehouseSession):
 
 
 MEMORY_LIMIT_ENV = "ITERABLE_SYNC_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "1GB"
+#: Every planning path fits it at 10M rows (no change, 1% changed, a full resync: 269 s), and
+#: with Python and Dagster the process stays under 1 GB, the same at 1M rows as at 10M.
+DEFAULT_MEMORY_LIMIT = "512MB"
 
 
 class DuckDBWarehouse(Warehouse):

@@ -6,7 +6,7 @@ import pytest
 
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
-from iterable_sync_tests.sync.typed_harness import TypedHarness, upsert_users
+from iterable_sync_tests.sync.typed_harness import TypedHarness, synced_users, upsert_users
 
 N = 500
 COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "FIRST_NAME": "VARCHAR", "PLAN": "VARCHAR"}
@@ -25,10 +25,7 @@ users = upsert_users
 
 @pytest.fixture
 def synced(warehouse, shared_emulator) -> TypedHarness:
-    harness = TypedHarness(warehouse=warehouse, emulator=shared_emulator, sync=users(MAPPING))
-    harness.load([row(n) for n in range(N)], COLUMNS)
-    assert harness.sync_run()["accepted"] == N
-    return harness
+    return synced_users(warehouse, shared_emulator, MAPPING, [row(n) for n in range(N)], COLUMNS)
 
 
 def _fast_hashes_in_step(harness: TypedHarness) -> int:

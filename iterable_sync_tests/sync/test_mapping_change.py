@@ -5,7 +5,7 @@ mapping change only the records whose payload for Iterable changes are sent, eac
 import pytest
 
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync_tests.sync.typed_harness import TypedHarness, upsert_users
+from iterable_sync_tests.sync.typed_harness import TypedHarness, synced_users, upsert_users
 
 N = 10_000
 #: Rows of the model that have a value in the column the added field maps.
@@ -37,10 +37,7 @@ users = upsert_users
 @pytest.fixture
 def synced(warehouse, shared_emulator) -> TypedHarness:
     """10,000 rows synced once with the first mapping."""
-    harness = TypedHarness(warehouse=warehouse, emulator=shared_emulator, sync=users(MAPPING))
-    harness.load([row(n) for n in range(N)], COLUMNS)
-    assert harness.sync_run()["accepted"] == N
-    return harness
+    return synced_users(warehouse, shared_emulator, MAPPING, [row(n) for n in range(N)], COLUMNS)
 
 
 def test_adding_a_field_sends_only_the_rows_that_have_a_value(synced):

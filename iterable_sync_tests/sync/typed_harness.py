@@ -114,3 +114,17 @@ def plan_users(warehouse: Any, emulator: Any, rows: int) -> TypedHarness:
         PLAN_COLUMNS,
     )
     return harness
+
+
+def synced_users(
+    warehouse: Any,
+    emulator: Any,
+    mapping: list[dict[str, str]],
+    rows: list[dict[str, Any]],
+    columns: dict[str, str],
+) -> "TypedHarness":
+    """A users upsert (``upsert_users``) whose model ``rows`` Iterable has all accepted once."""
+    harness = TypedHarness(warehouse=warehouse, emulator=emulator, sync=upsert_users(mapping))
+    harness.load(rows, columns)
+    assert harness.sync_run()["accepted"] == len(rows)
+    return harness

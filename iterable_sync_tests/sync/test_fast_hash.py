@@ -81,7 +81,7 @@ def test_a_sent_row_keeps_the_fast_hash_of_what_was_sent(synced):
 
 
 def test_records_and_the_diff_salt_the_fast_hash_alike() -> None:
-    types = {c: t for c, t in COLUMNS.items()}
+    types = dict(COLUMNS)
     sync = users(MAPPING)
     plain, qualified = sql.record_sql(sync, types), sql.record_sql(sync, types, table="m")
     assert plain.fast.replace('"', "") == qualified.fast.replace('m."', "").replace('"', "")

@@ -139,7 +139,10 @@ def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
     from iterable_sync.sync import factory, sql
 
     types = factory._column_types(session, sync)
-    text = sql.records_sql(sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types)
+    statements = sql.records_sql(
+        sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types, session.row_id
+    )
+    text = "\n".join(statements)
     return hashlib.md5(text.encode()).hexdigest()
 
 

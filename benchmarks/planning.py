@@ -139,10 +139,7 @@ def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
     from iterable_sync.sync import factory, sql
 
     types = factory._column_types(session, sync)
-    statements = sql.records_sql(
-        sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types, session.row_id
-    )
-    text = "\n".join(statements)
+    text = sql.records_sql(sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types)
     return hashlib.md5(text.encode()).hexdigest()
 
 

@@ -125,11 +125,6 @@ class WarehouseSession(ABC):
     """An open connection. SQL given to it is Snowflake dialect unless the method says not."""
 
     dialect: str
-    #: A pseudo-column locating a row of a table until the table is next written (DuckDB's
-    #: ``rowid``), or None where the warehouse has none (Snowflake). With it, the diff
-    #: fetches the few rows it compares instead of joining every row of the snapshot and of
-    #: state on the key (``sql.records_sql``).
-    row_id: str | None = None
 
     def execute(self, sql: str, params: Params = None) -> None:
         self.execute_native(translate(sql, self.dialect), params)
@@ -214,7 +209,6 @@ STAGED_VIEW = "_iterable_sync_staged"
 
 class _DuckDBSession(WarehouseSession):
     dialect = "duckdb"
-    row_id = "rowid"
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn

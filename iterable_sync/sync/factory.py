@@ -76,10 +76,7 @@ def build_records_and_diff(
 ) -> dict[str, int]:
     """Records, state and diff tables for this run; returns the counts by kind."""
     types = _column_types(session, sync)
-    for statement in sql.records_sql(
-        sync, snapshot_table(sync), types, project_type, field_types, session.row_id
-    ):
-        session.execute(statement)
+    session.execute(sql.records_sql(sync, snapshot_table(sync), types, project_type, field_types))
     session.execute(sql.state_ddl(sync))
     session.execute(sql.state_upgrade_sql(sync))
     for statement in sql.diff_sql(sync, full_resync=full_resync):

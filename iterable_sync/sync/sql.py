@@ -54,10 +54,6 @@ class SyncTables:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS"
 
     @property
-    def duplicates(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__DUPLICATES"
-
-    @property
     def diff(self) -> str:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF"
 
@@ -70,24 +66,12 @@ class SyncTables:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF_CANDIDATES"
 
     @property
-    def last_sent(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF_LAST_SENT"
-
-    @property
     def state(self) -> str:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__STATE"
 
     @property
     def staging(self) -> str:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__STAGING"
-
-
-#: The columns of a records table, in order (and SNAPSHOT_ROW after them where the
-#: warehouse locates rows: ``records_sql``).
-RECORD_COLUMNS = (
-    "PK, EMAIL, USER_ID, FAST, COPIES, INVALID_REASON, INVALID_CHECK, INVALID_FIELD,"
-    " INVALID_VALUE, INVALID_TYPE"
-)
 
 
 def _is_temporal(column_type: str) -> bool:
@@ -354,7 +338,7 @@ def fast_hash_sql(columns: dict[str, str], recipe: str, column_types: dict[str, 
 
 #: Where each sync's records came from (snapshot table, column types), for its diff to build
 #: payloads from. Set by records_sql, which always runs first in a diff.
-_RECORD_SOURCES: dict[str, tuple[str, tuple[tuple[str, str], ...], str | None]] = {}
+_RECORD_SOURCES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
 
 
 def records_sql(
@@ -363,17 +347,12 @@ def records_sql(
     column_types: dict[str, str],
     project_type: str,
     field_types: dict[str, str] | None = None,
-    row_id: str | None = None,
-) -> list[str]:
-    """One row per primary key: identifiers, fast hash, and why it cannot be sent (if so).
+) -> str:
+    """One row per primary key: identifiers, hash, and why it cannot be sent (if so).
 
     ``field_types`` are the Iterable types the mapped fields have (from getFields) or would
     get (inferred from the data): a value that does not fit is quarantined here, because
     Iterable would reject the whole batch it travels in.
-
-    ``row_id``: the warehouse's row locator (``WarehouseSession.row_id``). Each record then
-    keeps the snapshot row it was made from (SNAPSHOT_ROW), which the diff fetches rather
-    than joining the snapshot on the key, and duplicated keys are settled after one pass.
     """
     field_types = field_types or {}
     tables = SyncTables(sync.name)
@@ -390,7 +369,7 @@ def records_sql(
 
     record = record_sql(sync, column_types)
     values = record.values
-    _RECORD_SOURCES[sync.name] = (snapshot_table, tuple(sorted(column_types.items())), row_id)
+    _RECORD_SOURCES[sync.name] = (snapshot_table, tuple(sorted(column_types.items())))
 
     # Rows that cannot name their user (per type and project type, see shapes.py).
     identity = shapes.identity_cases(sync, project_type)
@@ -453,13 +432,10 @@ def records_sql(
         f",\n      {q(name)} AS ORDER_{i}" for i, name in enumerate(sync.order_columns)
     )
 
-    located = ",\n      SNAPSHOT_ROW" if row_id else ""
-
     def source(where: str, ordered: bool = False) -> str:
         # The MD5 is computed for the few copies of duplicated keys only: their tie-break,
         # the same in every warehouse version. Every other row has its fast hash alone.
         tie_break = f",\n      {record.hash} AS HASH" if ordered else ""
-        locator = f", {row_id} AS SNAPSHOT_ROW" if row_id else ""
         return f"""
     SELECT
       {record.pk} AS PK,
@@ -470,9 +446,9 @@ def records_sql(
       {typed.check} AS TYPE_CHECK,
       {typed.field} AS INVALID_FIELD,
       {typed.value} AS INVALID_VALUE,
-      {typed.type} AS INVALID_TYPE{located}{order_columns if ordered else ""}
+      {typed.type} AS INVALID_TYPE{order_columns if ordered else ""}
     FROM (
-      SELECT *{locator}, {mapped_field} AS MAPPED_INVALID_FIELD
+      SELECT *, {mapped_field} AS MAPPED_INVALID_FIELD
       FROM {snapshot_table}
       WHERE {pk_column} IS NOT NULL AND {where}
     )"""
@@ -490,43 +466,10 @@ def records_sql(
   END AS INVALID_CHECK,
   CASE WHEN NOT {dropped} THEN INVALID_FIELD END AS INVALID_FIELD,
   CASE WHEN NOT {dropped} THEN INVALID_VALUE END AS INVALID_VALUE,
-  CASE WHEN NOT {dropped} THEN INVALID_TYPE END AS INVALID_TYPE{located}"""
-
-    def kept(duplicates: str, where: str) -> str:
-        # Duplicate keys: one record per key (syncs.yaml `duplicates`; drop_all marks it
-        # held back), made from the copies ``where`` finds.
-        return f"""
-SELECT {columns}
-FROM (
-  SELECT s.*, d.COPIES
-  FROM ({source(where, ordered=True)}) s
-  JOIN {duplicates} d ON d.PK = s.PK
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.PK ORDER BY {order_by}) = 1
-)"""
-
-    if row_id:
-        # One pass over the snapshot makes a record of every row. The keys found more than
-        # once (a GROUP BY of the narrow records) then have their copies fetched by row;
-        # the record kept is added, with its key's number of copies, and the first pass's
-        # (COPIES = 1) deleted. Leaving duplicated keys out of the first pass instead cost
-        # a GROUP BY of the snapshot, a join of its every row and a second scan of all its
-        # columns (10M rows: 12.5 s, against 9.3 s this way).
-        dups = tables.duplicates
-        copies = f"SELECT SNAPSHOT_ROW FROM {tables.records} WHERE PK IN (SELECT PK FROM {dups})"
-        return [
-            f"CREATE OR REPLACE TABLE {tables.records} AS\nSELECT {columns}\n"
-            f"FROM (SELECT s.*, 1 AS COPIES FROM ({source('TRUE')}) s)",
-            f"CREATE OR REPLACE TABLE {dups} AS SELECT PK, COUNT(*) AS COPIES"
-            f" FROM {tables.records} GROUP BY PK HAVING COUNT(*) > 1",
-            f"INSERT INTO {tables.records} ({RECORD_COLUMNS}, SNAPSHOT_ROW)"
-            f"{kept(dups, f'{row_id} IN ({copies})')}",
-            f"DELETE FROM {tables.records} WHERE COPIES = 1 AND PK IN (SELECT PK FROM {dups})",
-            f"DROP TABLE IF EXISTS {dups}",
-        ]
+  CASE WHEN NOT {dropped} THEN INVALID_TYPE END AS INVALID_TYPE"""
     # Keys are rarely duplicated: the rows of unique keys stream straight into the table,
     # and only the few duplicated ones go through the window that picks one per key.
-    return [
-        f"""
+    return f"""
 CREATE OR REPLACE TABLE {tables.records} AS
 WITH duplicates AS (
   SELECT {record.pk} AS PK, COUNT(*) AS COPIES
@@ -540,9 +483,16 @@ FROM (
   SELECT s.*, 1 AS COPIES
   FROM ({source(f"{record.pk} NOT IN (SELECT PK FROM duplicates)")}) s
 )
-UNION ALL{kept("duplicates", f"{record.pk} IN (SELECT PK FROM duplicates)")}
+UNION ALL
+SELECT {columns}
+FROM (
+  SELECT s.*, d.COPIES
+  FROM ({source(f"{record.pk} IN (SELECT PK FROM duplicates)", ordered=True)}) s
+  JOIN duplicates d ON d.PK = s.PK
+  -- Duplicate keys: one record per key (syncs.yaml `duplicates`; drop_all marks it held back).
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.PK ORDER BY {order_by}) = 1
+)
 """
-    ]
 
 
 def state_ddl(sync: SyncConfig) -> str:
@@ -643,16 +593,12 @@ def diff_sql(
     last given.
     """
     t = SyncTables(sync.name)
-    recorded = _RECORD_SOURCES.get(sync.name)
     if snapshot_table is None or column_types is None:
-        if recorded is None:
+        if sync.name not in _RECORD_SOURCES:
             raise ValueError(f"sync {sync.name!r}: build its records (records_sql) first")
-        snapshot_table = snapshot_table or recorded[0]
-        column_types = column_types or dict(recorded[1])
-    # Rows are fetched by the warehouse's row locator where the records keep it (their
-    # SNAPSHOT_ROW) for this very snapshot: 98,620 rows of 10M were 5.0 s joined on the key,
-    # reading every row's values and last payload, against 3.0 s fetched.
-    row_id = recorded[2] if recorded and recorded[0] == snapshot_table else None
+        source_table, source_types = _RECORD_SOURCES[sync.name]
+        snapshot_table = snapshot_table or source_table
+        column_types = column_types or dict(source_types)
     row = record_sql(sync, column_types, table="m")
     # Which rows already in state go again, and whether leaving the model counts: per
     # type (users: every change; deletions: a key's first appearance only; shapes.py).
@@ -752,30 +698,6 @@ def diff_sql(
     # in a statement of its own: carrying every column through a join of 10M rows by 10M
     # made its hash table spill (10 s at 10M rows, against 4 s narrow), and as a CTE of the
     # next statement a full resync of 10M rows ran out of a 1 GB limit.
-    if row_id:
-        located = ", r.SNAPSHOT_ROW, s.STATE_ROW"
-        record_row, state_row = ", r.SNAPSHOT_ROW", f", s.{row_id} AS STATE_ROW"
-        state_match = f"s.{row_id} = n.STATE_ROW"
-        # The copy of a duplicated key its record was made from is the row it names.
-        last_sent = f"""
-  SELECT {current_columns}
-  FROM sent_before n
-  JOIN {snapshot_table} m ON m.{row_id} = n.SNAPSHOT_ROW"""
-    else:
-        located = record_row = state_row = ""
-        state_match = "s.PK = n.PK"
-        last_sent = f"""
-  SELECT {current_columns}
-  FROM sent_before n
-  JOIN {snapshot_table} m ON {row.pk} = n.PK
-  WHERE n.COPIES = 1
-  UNION ALL
-  SELECT {current_columns}
-  FROM sent_before n
-  JOIN {snapshot_table} m ON {row.pk} = n.PK
-  -- A duplicated key: the copy its record was made from (copies with one hash are alike).
-  WHERE n.COPIES > 1 AND {row.fast} = n.FAST
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1"""
     candidates = f"""
 CREATE OR REPLACE TABLE {t.diff_candidates} AS
 SELECT COALESCE(r.PK, s.PK) AS PK
@@ -802,14 +724,14 @@ WITH changes AS (
     (r.PK IS NOT NULL AND s.PK IS NOT NULL AND (s.EMAIL IS DISTINCT FROM r.EMAIL
       OR s.USER_ID IS DISTINCT FROM r.USER_ID)) AS IDENTITY_CHANGED,
     s.OUTCOME AS PREVIOUS_OUTCOME,
-    s.EMAIL AS PREVIOUS_EMAIL{located}
+    s.EMAIL AS PREVIOUS_EMAIL
   FROM (
-    SELECT r.PK, r.EMAIL, r.USER_ID, r.FAST, r.COPIES{record_row}
+    SELECT r.PK, r.EMAIL, r.USER_ID, r.FAST, r.COPIES
     FROM {t.records} r JOIN {t.diff_candidates} k ON k.PK = r.PK
     WHERE r.INVALID_REASON IS NULL
   ) r
   FULL OUTER JOIN (
-    SELECT s.PK, s.EMAIL, s.USER_ID, s.HASH, s.IN_MODEL, s.OUTCOME{state_row}
+    SELECT s.PK, s.EMAIL, s.USER_ID, s.HASH, s.IN_MODEL, s.OUTCOME
     FROM {t.state} s JOIN {t.diff_candidates} k ON k.PK = s.PK
   ) s ON s.PK = r.PK
 ),
@@ -817,20 +739,30 @@ numbered AS (
   SELECT ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, * FROM changes
 )
 SELECT * FROM numbered"""
-    # The payload last sent, fetched for the numbered rows in a statement of its own, so the
-    # hash tables of the joins hold these rows, never the model's values or their JSON.
-    # (Joined after the snapshot, a 1% change of 10M rows spilled under a 512MB limit: 14.7
-    # s against 5.1 s; and as a CTE of the compare, DuckDB's join order put the payload of
-    # every state row in the hash table of a join by row and ran out of memory.)
-    sent_before = f"""
-CREATE OR REPLACE TABLE {t.last_sent} AS
-SELECT n.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
-FROM {t.diff_keys} n
-LEFT JOIN {t.state} s ON {state_match}"""
     compare = f"""
 CREATE OR REPLACE TABLE {t.diff} AS
-WITH sent_before AS (SELECT * FROM {t.last_sent} WHERE CHANGE <> 'removed'),
-last_sent AS ({last_sent}
+WITH numbered AS (SELECT * FROM {t.diff_keys}),
+sent_before AS (
+  -- The payload last sent, joined to the narrow numbered rows first: the hash tables of
+  -- both joins hold these rows, never the model's values or their JSON. (Joined after the
+  -- snapshot, a 1% change of 10M rows spilled under a 512MB limit: 14.7 s against 5.1 s.)
+  SELECT n.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
+  FROM numbered n
+  LEFT JOIN {t.state} s ON s.PK = n.PK
+  WHERE n.CHANGE <> 'removed'
+),
+last_sent AS (
+  SELECT {current_columns}
+  FROM sent_before n
+  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  WHERE n.COPIES = 1
+  UNION ALL
+  SELECT {current_columns}
+  FROM sent_before n
+  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  -- A duplicated key: the copy its record was made from (copies with one hash are alike).
+  WHERE n.COPIES > 1 AND {row.fast} = n.FAST
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1
 ),
 based AS (
   -- The MD5 state was judged by, or what would be sent without clearing anything, equal to
@@ -860,14 +792,16 @@ SELECT {sent}
 FROM reasoned
 UNION ALL
 SELECT {gone}
-FROM {t.last_sent}
-WHERE CHANGE = 'removed'"""
+FROM (
+  SELECT n.*, s.PAYLOAD AS PREVIOUS_PAYLOAD
+  FROM numbered n
+  JOIN {t.state} s ON s.PK = n.PK
+  WHERE n.CHANGE = 'removed'
+)"""
     return [
         candidates,
         keys,
-        sent_before,
         compare,
-        f"DROP TABLE IF EXISTS {t.last_sent}",
         f"DROP TABLE IF EXISTS {t.diff_keys}",
         f"DROP TABLE IF EXISTS {t.diff_candidates}",
     ]

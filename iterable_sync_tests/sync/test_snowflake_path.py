@@ -371,7 +371,7 @@ def test_config_columns_are_quoted_as_snowflake_resolves_them_unquoted():
     )
     types = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "FIRST_NAME": "VARCHAR", "UPDATED_AT": "DATE"}
     statements = [
-        *sql.records_sql(sync, f"{SYNC_SCHEMA}.TEST_MODEL", types, "email"),
+        sql.records_sql(sync, f"{SYNC_SCHEMA}.TEST_MODEL", types, "email"),
         *sql.diff_sql(sync),
     ]
 

@@ -29,10 +29,7 @@ def _records(warehouse: DuckDBWarehouse, rows: list[str]) -> list[dict[str, Any]
         for row in rows:
             session.execute_native(f"INSERT INTO {snapshot_table(SYNC)} VALUES {row}")
         types = _column_types(session, SYNC)
-        for statement in sql.records_sql(
-            SYNC, snapshot_table(SYNC), types, "email", FIELD_TYPES, session.row_id
-        ):
-            session.execute(statement)
+        session.execute(sql.records_sql(SYNC, snapshot_table(SYNC), types, "email", FIELD_TYPES))
         return session.query(
             "SELECT PK, INVALID_FIELD, INVALID_VALUE FROM"
             f" {sql.SyncTables(SYNC.name).records} ORDER BY PK"

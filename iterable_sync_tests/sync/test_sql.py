@@ -78,3 +78,40 @@ def test_only_what_a_column_type_leaves_open_is_checked_row_by_row() -> None:
     assert sql.value_kind(seats, "NUMBER(18,0)") == sql.LONG
     assert sql.type_check_sql("V", "long", None) is not None
     assert sql.type_check_sql("V", "long", sql.LONG) is None
+
+
+def test_text_cast_to_a_date_is_held_back_when_it_does_not_parse_or_has_a_long_year(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    sync = make_sync(
+        identifiers={"email": "EMAIL"},
+        mapping=[{"column": "TRIAL", "field": "trialStart", "cast": "date"}],
+    )
+    texts = ["2026-11-02 09:30:00", "0000-00-00 00:00:00", "soon", "", None,
+             "9999-12-31 23:59:59", "12026-01-01 00:00:00", "2026-1-2 3:04:05"]  # fmt: skip
+    with warehouse.session() as session:
+        session.execute("CREATE SCHEMA IF NOT EXISTS ITERABLE_SYNC")
+        session.execute(
+            f"CREATE TABLE {snapshot_table(sync)}"
+            " (CONTACT_ID VARCHAR, EMAIL VARCHAR, TRIAL VARCHAR)"
+        )
+        for i, text in enumerate(texts):
+            session.execute_native(
+                f"INSERT INTO {snapshot_table(sync)} VALUES (?, ?, ?)",
+                [f"C{i}", f"u{i}@example.com", text],
+            )
+        types = _column_types(session, sync)
+        session.execute(
+            sql.records_sql(sync, snapshot_table(sync), types, "email", {"trialStart": "date"})
+        )
+        held = session.query(
+            f"SELECT PK, INVALID_VALUE FROM {sql.SyncTables(sync.name).records}"
+            " WHERE INVALID_FIELD = 'trialStart' ORDER BY PK"
+        )
+
+    assert [(r["PK"], r["INVALID_VALUE"]) for r in held] == [
+        ("C1", "0000-00-00 00:00:00"),
+        ("C2", "soon"),
+        ("C3", ""),
+        ("C6", "12026-01-01 00:00:00"),
+    ]

@@ -9,6 +9,10 @@ Environment:
 - ``BENCH_CASES=1,2,3``: run only these cases, in this order (the results file is rewritten
   after each, so a run cut short keeps what it measured). ``1a`` and ``1b`` are case 1 at
   its small and its large size alone: ``2,1a,3,1b`` runs the longest part last.
+- ``BENCH_REPEATS`` (default 3; 1 with ``BENCH_QUICK``): how many times each planning run of
+  the product is measured, each in a fresh process, the variants taking turns. The table
+  shows the median run (by records + hash + diff + checks) and the notes every run; peak RSS
+  is the largest of all runs. One run of the same code on this machine varied by 20-40%.
 - ``BENCH_TIMEOUT`` (s, default 900): bound of each measured product run;
   ``BENCH_BASELINE_TIMEOUT`` (s, default 900) and ``BENCH_BASELINE_MAX_RSS_GB`` (default 16)
   bound each baseline run, which is stopped and reported with what it reached.
@@ -43,6 +47,16 @@ def _label(rows: int) -> str:
     return f"{rows:,}"
 
 
+def _median_run(runs: list[Measured]) -> Measured:
+    """The run whose records + hash + diff + checks time is the median (of an even number,
+    the slower of the two middle ones); a run that failed, if any, so it is reported."""
+    failed = [m for m in runs if not m.ok]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda m: m.result["diff_s"] + m.result["checks_s"])
+    return ordered[len(ordered) // 2]
+
+
 class Bench:
     def __init__(self) -> None:
         self.quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -50,6 +64,7 @@ class Bench:
         self.sizes = [max(large // 10, 100), large]
         self.users = 3_000 if self.quick else 100_000
         self.rerun_rows = self.sizes[0]
+        self.repeats = max(_env_int("BENCH_REPEATS", 1 if self.quick else 3), 1)
         cases = os.environ.get("BENCH_CASES", "1,2,3")
         # In the order given: "2,3,1" runs the short cases first.
         self.cases = list(dict.fromkeys(c.strip() for c in cases.split(",") if c.strip()))
@@ -99,12 +114,16 @@ class Bench:
             )
             if not prepared.ok:
                 raise RuntimeError(f"preparing state for {rows:,} rows: {prepared.failure}")
-            product = {
-                variant: self.measure(
-                    "benchmarks.planning:plan_product", {"path": path, "variant": variant}
-                )
-                for variant in ("unchanged", "changed")
-            }
+            # Taking turns, so a slow spell of the machine falls on both variants alike.
+            runs: dict[str, list[Measured]] = {"unchanged": [], "changed": []}
+            for _ in range(self.repeats):
+                for variant, measured in runs.items():
+                    measured.append(
+                        self.measure(
+                            "benchmarks.planning:plan_product", {"path": path, "variant": variant}
+                        )
+                    )
+            product = {variant: _median_run(measured) for variant, measured in runs.items()}
             snapshot_file = h.WORK / f"baseline-{rows}-seed{planning.SEED}.parquet"
             if not snapshot_file.exists():
                 self.log("  the baseline's previous snapshot (a first run, not measured)")
@@ -149,7 +168,12 @@ class Bench:
                     "later runs take the types from getFields, as the measured runs do): "
                     f"{seconds(prepared.result['inference_s'])}."
                 )
-            results[rows] = {"product": product, "baseline": baseline, "prepared": prepared}
+            results[rows] = {
+                "product": product,
+                "runs": runs,
+                "baseline": baseline,
+                "prepared": prepared,
+            }
         self._planning_rows(results)
         self.planned.update(results)
         if len(sizes) < len(self.sizes) and set(self.planned) == set(self.sizes):
@@ -194,6 +218,19 @@ class Bench:
                     )
                 )
                 counts = r["counts"]
+                every = measured["runs"][variant]
+                if len(every) > 1:
+                    self.notes.append(
+                        f"Planning {rows:,} rows, {name}, records + hash + diff + checks in "
+                        f"each of {len(every)} runs: "
+                        + ", ".join(
+                            seconds(m.result["diff_s"] + m.result["checks_s"])
+                            if m.ok
+                            else f"stopped ({m.failure})"
+                            for m in every
+                        )
+                        + "; the median run is the one in the table and described next."
+                    )
                 self.notes.append(
                     f"Planning {rows:,} rows, {name}: snapshot {seconds(r['snapshot_s'])}, "
                     f"records + hash + diff {seconds(r['diff_s'])}, checks "
@@ -239,7 +276,8 @@ class Bench:
 
     @staticmethod
     def _product_rss(measured: dict[str, Any]) -> float:
-        runs = [m for m in measured["product"].values() if m.ok]
+        """The largest peak RSS of every measured run (not only the median ones)."""
+        runs = [m for every in measured["runs"].values() for m in every if m.ok]
         return max((m.peak_rss_mb for m in runs), default=0.0)
 
     def _rss_row(self, rows: int, measured: dict[str, Any], big: bool) -> None:

@@ -107,6 +107,11 @@ class Bench:
 
     # ------------------------------------------------------------------ case 1
 
+    def _reset_records(self, path: str) -> None:
+        reset = self.measure("benchmarks.planning:reset_records", {"path": path})
+        if not reset.ok:
+            raise RuntimeError(f"resetting the records of {path}: {reset.failure}")
+
     def planning(self, sizes: list[int]) -> None:
         from benchmarks import planning
 
@@ -124,6 +129,7 @@ class Bench:
             runs: dict[str, list[Measured]] = {"unchanged": [], "changed": []}
             for _ in range(self.repeats):
                 for variant, every in runs.items():
+                    self._reset_records(path)
                     every.append(
                         self.measure(
                             "benchmarks.planning:plan_product", {"path": path, "variant": variant}

@@ -13,6 +13,9 @@ take the field types (Iterable's getFields answer: the types the first run gave 
 so nothing is inferred, as in every daily run after the first), build records and the diff
 (``build_records_and_diff``), run the checks. The first run's inference (a scan per text
 column) is timed once, in ``prepare_state``, and reported apart.
+Before each measured run the sync's records are put back as the first run left them
+(``reset_records``, not measured): a daily run refreshes yesterday's records, so a run
+measured after another must not find today's already made.
 "No change" runs on the same data; "1% changed" alters one mapped column of 1% of contacts.
 
 The baseline is what a hand-written sync does with the same data: pull the model into pandas
@@ -41,6 +44,8 @@ SOURCE = "SENSITIVE.POC_PUMP_MARKETING_CONTACT_NAMESPACE_DETAIL"
 CHANGED_WHERE = "MOD(CAST(SUBSTR(CONTACT_ID, 2) AS BIGINT), 100) = 0"
 CHANGED_COLUMN = "JOB_TITLE"
 META = "BENCH.META"
+#: The records of the prepared day (the first run's): yesterday's, to every measured run.
+PREPARED_RECORDS = "BENCH.RECORDS_PREPARED"
 #: Rows the baseline turns into Python values at a time.
 BASELINE_CHUNK = 100_000
 
@@ -159,7 +164,8 @@ def prepare_state(path: str) -> dict[str, Any]:
             # Prepared before: the first run's field types are stored (getFields' answer),
             # and the state stands while the records SQL it was built with is unchanged.
             known = json.loads(meta["field_types"])
-            if meta.get("state_version") == _sql_version(session, sync, known):
+            current = meta.get("state_version") == _sql_version(session, sync, known)
+            if current and session.table_exists(*PREPARED_RECORDS.split(".")):
                 inference = meta.get("inference_s")
                 return {"prepared": False, "inference_s": float(inference) if inference else None}
         snapshot(session, sync, "unchanged")
@@ -182,6 +188,10 @@ def prepare_state(path: str) -> dict[str, Any]:
             " CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, 'bench'"
             f" FROM {tables.diff}"
         )
+        # The records of this day, for every measured run to start from (reset_records).
+        session.execute(
+            f"CREATE OR REPLACE TABLE {PREPARED_RECORDS} AS SELECT * FROM {tables.records}"
+        )
         progress("filling the queried-records ledger")
         sync_checks.record_queried(session, sync, sync_checks.billing_period())
         # What getFields answers from now on: the types the first run gave the fields.
@@ -200,6 +210,19 @@ def prepare_state(path: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------- the product
+
+
+def reset_records(path: str) -> dict[str, Any]:
+    """(In a child, before each measured run; not measured.) The sync's records as the
+    prepared day left them: a daily run refreshes yesterday's records, and a run measured
+    after another would find today's already made."""
+    from iterable_sync.sync import sql
+    from iterable_sync.warehouse import DuckDBWarehouse
+
+    records = sql.SyncTables(SYNC_NAME).records
+    with DuckDBWarehouse(path=path).session() as session:
+        session.execute(f"CREATE OR REPLACE TABLE {records} AS SELECT * FROM {PREPARED_RECORDS}")
+    return {"reset": True}
 
 
 def snapshot(session: Any, sync: Any, variant: str) -> None:

@@ -28,13 +28,14 @@ import json
 
 import dagster as dg
 
+from iterable_sync.checks import rules
 from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import sql
 from iterable_sync.sync.config import Match, SyncConfig, SyncType
 from iterable_sync.warehouse import WarehouseSession
 
-IDENTITIES_UNAMBIGUOUS = "identities_unambiguous"
+IDENTITIES_UNAMBIGUOUS = rules.IDENTITIES_UNAMBIGUOUS
 SAMPLE_ROWS = 20
 
 SHARED_EMAIL = "email shared by several keys"

@@ -76,6 +76,8 @@ PURCHASE_ROWS_COMPLETE = "purchase_rows_complete"
 CART_ROWS_COMPLETE = "cart_rows_complete"
 CATALOG_IDS_VALID = "catalog_ids_valid"
 NEW_EMAIL_VALID = "new_email_valid"
+#: Set on records by the identity check after they are built (checks/identity.py).
+IDENTITIES_UNAMBIGUOUS = "identities_unambiguous"
 
 
 def is_catalog_id(text_sql: str) -> str:

@@ -76,7 +76,7 @@ def build_records_and_diff(
 ) -> dict[str, int]:
     """Records, state and diff tables for this run; returns the counts by kind."""
     types = _column_types(session, sync)
-    session.execute(sql.records_sql(sync, snapshot_table(sync), types, project_type, field_types))
+    remade = build_records(session, sync, types, project_type, field_types)
     session.execute(sql.state_ddl(sync))
     session.execute(sql.state_upgrade_sql(sync))
     for statement in sql.diff_sql(sync, full_resync=full_resync):
@@ -105,10 +105,45 @@ def build_records_and_diff(
     counts["invalid"] = int(summary["INVALID"])
     counts["duplicate_keys"] = int(summary["DUPLICATE_KEYS"])
     counts["model_rows"] = int(summary["MODEL_ROWS"])
+    counts["records_remade"] = remade
     counts["unchanged"] = (
         counts["records"] - counts["invalid"] - counts["added"] - counts["changed"]
     )
     return counts
+
+
+def build_records(
+    session: WarehouseSession,
+    sync: SyncConfig,
+    types: dict[str, str],
+    project_type: str,
+    field_types: dict[str, str] | None,
+) -> int:
+    """The sync's records of this snapshot: the kept ones refreshed where their rows moved,
+    or all made again (no records yet, a new recipe, or most keys moved). Returns the keys
+    whose records were made again (or dropped, gone from the model)."""
+    tables = sql.SyncTables(sync.name)
+    source = snapshot_table(sync)
+    recipe = sql.records_recipe(sync, source, types, project_type, field_types)
+    session.execute(sql.records_recipe_ddl(sync))
+    kept = session.query(f"SELECT RECIPE FROM {tables.records_recipe}")
+    schema, name = tables.records.split(".", 1)
+    if [row["RECIPE"] for row in kept] == [recipe] and session.table_exists(schema, name):
+        session.execute(sql.stale_records_sql(sync, source, types))
+        stale = int(session.scalar(f"SELECT count(*) FROM {tables.records_stale}"))
+        records = int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
+        if stale <= sql.REBUILD_SHARE * records:
+            for statement in sql.refresh_records_sql(
+                sync, source, types, project_type, field_types
+            ):
+                session.execute(statement)
+            return stale
+        session.execute(f"DROP TABLE IF EXISTS {tables.records_stale}")
+    # The recipe goes first: records half made are never taken for this recipe's.
+    session.execute(f"DELETE FROM {tables.records_recipe}")
+    session.execute(sql.records_sql(sync, source, types, project_type, field_types))
+    session.execute(f"INSERT INTO {tables.records_recipe} VALUES ({sql.literal(recipe)})")
+    return int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
 
 
 def reason_key(reason: str) -> str:

@@ -54,6 +54,18 @@ class SyncTables:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS"
 
     @property
+    def records_recipe(self) -> str:
+        return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS_RECIPE"
+
+    @property
+    def records_stale(self) -> str:
+        return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS_STALE"
+
+    @property
+    def records_stale_rows(self) -> str:
+        return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS_STALE_ROWS"
+
+    @property
     def diff(self) -> str:
         return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF"
 
@@ -339,6 +351,9 @@ def fast_hash_sql(columns: dict[str, str], recipe: str, column_types: dict[str, 
 #: Where each sync's records came from (snapshot table, column types), for its diff to build
 #: payloads from. Set by records_sql, which always runs first in a diff.
 _RECORD_SOURCES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+#: Syncs whose records were last refreshed (refresh_records_sql): their stale keys' rows are
+#: in a table of their own, which the diff reads instead of the whole snapshot.
+_REFRESHED: set[str] = set()
 
 
 def records_sql(
@@ -354,8 +369,21 @@ def records_sql(
     get (inferred from the data): a value that does not fit is quarantined here, because
     Iterable would reject the whole batch it travels in.
     """
+    select = _records_select(sync, snapshot_table, column_types, project_type, field_types)
+    _RECORD_SOURCES[sync.name] = (snapshot_table, tuple(sorted(column_types.items())))
+    _REFRESHED.discard(sync.name)
+    return f"CREATE OR REPLACE TABLE {SyncTables(sync.name).records} AS\n{select}"
+
+
+def _records_select(
+    sync: SyncConfig,
+    snapshot_table: str,
+    column_types: dict[str, str],
+    project_type: str,
+    field_types: dict[str, str] | None,
+) -> str:
+    """The records of the rows of ``snapshot_table`` (the snapshot, or some of its rows)."""
     field_types = field_types or {}
-    tables = SyncTables(sync.name)
     missing = [m.column for m in sync.mapping if m.column.upper() not in column_types]
     identifiers = [sync.identifiers.email, sync.identifiers.userId]
     required = [sync.primary_key, *identifiers, *shapes.required_columns(sync)]
@@ -369,7 +397,6 @@ def records_sql(
 
     record = record_sql(sync, column_types)
     values = record.values
-    _RECORD_SOURCES[sync.name] = (snapshot_table, tuple(sorted(column_types.items())))
 
     # Rows that cannot name their user (per type and project type, see shapes.py).
     identity = shapes.identity_cases(sync, project_type)
@@ -469,9 +496,7 @@ def records_sql(
   CASE WHEN NOT {dropped} THEN INVALID_TYPE END AS INVALID_TYPE"""
     # Keys are rarely duplicated: the rows of unique keys stream straight into the table,
     # and only the few duplicated ones go through the window that picks one per key.
-    return f"""
-CREATE OR REPLACE TABLE {tables.records} AS
-WITH duplicates AS (
+    return f"""WITH duplicates AS (
   SELECT {record.pk} AS PK, COUNT(*) AS COPIES
   FROM {snapshot_table}
   WHERE {pk_column} IS NOT NULL
@@ -493,6 +518,87 @@ FROM (
   QUALIFY ROW_NUMBER() OVER (PARTITION BY s.PK ORDER BY {order_by}) = 1
 )
 """
+
+
+#: Bumped when the records table's columns or meaning change: kept records are rebuilt.
+RECORDS_VERSION = 1
+#: Past this share of keys to rebuild, the records are made again whole: a refresh deletes
+#: and inserts each of them, a rebuild writes a new table in one pass.
+REBUILD_SHARE = 0.25
+RECORD_COLUMNS = (
+    "PK, EMAIL, USER_ID, FAST, COPIES, INVALID_REASON, INVALID_CHECK, INVALID_FIELD,"
+    " INVALID_VALUE, INVALID_TYPE"
+)
+
+
+def records_recipe(
+    sync: SyncConfig,
+    snapshot_table: str,
+    column_types: dict[str, str],
+    project_type: str,
+    field_types: dict[str, str] | None = None,
+) -> str:
+    """A digest of how records are made (their SQL, with the field types and project type in
+    it): kept records are refreshed only while it is the one they were made by."""
+    text = records_sql(sync, snapshot_table, column_types, project_type, field_types)
+    return hashlib.md5(f"{RECORDS_VERSION}:{text}".encode()).hexdigest()
+
+
+def records_recipe_ddl(sync: SyncConfig) -> str:
+    return f"CREATE TABLE IF NOT EXISTS {SyncTables(sync.name).records_recipe} (RECIPE VARCHAR)"
+
+
+def stale_records_sql(sync: SyncConfig, snapshot_table: str, column_types: dict[str, str]) -> str:
+    """The keys whose kept record no longer holds: its fast hash moved (the columns it is
+    made of changed), the key is new or gone, it has copies now or had them, or the identity
+    check held it back (collisions are found again each run, over the rows sent then).
+
+    Every other record is what ``records_sql`` would make of its row again: its verdict
+    follows from the columns the fast hash covers, the column types it is salted with, and
+    the recipe (``records_recipe``), which holds the field types and project type.
+    """
+    t = SyncTables(sync.name)
+    record = record_sql(sync, column_types)
+    return f"""
+CREATE OR REPLACE TABLE {t.records_stale} AS
+SELECT COALESCE(f.PK, r.PK) AS PK
+FROM (
+  SELECT PK, COUNT(*) AS COPIES, MIN(FAST) AS FAST
+  FROM (
+    SELECT {record.pk} AS PK, {record.fast} AS FAST
+    FROM {snapshot_table}
+    WHERE {q(sync.primary_key)} IS NOT NULL
+  )
+  GROUP BY PK
+) f
+FULL OUTER JOIN (SELECT PK, FAST, COPIES, INVALID_CHECK FROM {t.records}) r ON r.PK = f.PK
+WHERE f.PK IS NULL OR r.PK IS NULL OR f.COPIES > 1 OR r.COPIES > 1 OR f.FAST <> r.FAST
+  OR COALESCE(r.INVALID_CHECK = {literal(rules.IDENTITIES_UNAMBIGUOUS)}, FALSE)"""
+
+
+def refresh_records_sql(
+    sync: SyncConfig,
+    snapshot_table: str,
+    column_types: dict[str, str],
+    project_type: str,
+    field_types: dict[str, str] | None = None,
+) -> list[str]:
+    """Make again the records of the stale keys (``stale_records_sql``) and keep the rest:
+    a day's 1% of changed rows costs their own records, not every row's."""
+    t = SyncTables(sync.name)
+    # The stale keys' rows are copied out of the snapshot first, in one scan of it: the
+    # records of a few rows are made from a table of a few rows (their copies found there).
+    select = _records_select(sync, t.records_stale_rows, column_types, project_type, field_types)
+    _RECORD_SOURCES[sync.name] = (snapshot_table, tuple(sorted(column_types.items())))
+    # Kept for the diff, which drops them (diff_sql): most rows it compares are these.
+    _REFRESHED.add(sync.name)
+    record = record_sql(sync, column_types)
+    return [
+        f"CREATE OR REPLACE TABLE {t.records_stale_rows} AS SELECT * FROM {snapshot_table}"
+        f" WHERE {record.pk} IN (SELECT PK FROM {t.records_stale})",
+        f"DELETE FROM {t.records} WHERE PK IN (SELECT PK FROM {t.records_stale})",
+        f"INSERT INTO {t.records} ({RECORD_COLUMNS})\nSELECT * FROM (\n{select}\n)",
+    ]
 
 
 def state_ddl(sync: SyncConfig) -> str:
@@ -593,6 +699,8 @@ def diff_sql(
     last given.
     """
     t = SyncTables(sync.name)
+    refreshed = snapshot_table is None and sync.name in _REFRESHED
+    _REFRESHED.discard(sync.name)  # the statements below drop the stale keys' tables
     if snapshot_table is None or column_types is None:
         if sync.name not in _RECORD_SOURCES:
             raise ValueError(f"sync {sync.name!r}: build its records (records_sql) first")
@@ -600,6 +708,16 @@ def diff_sql(
         snapshot_table = snapshot_table or source_table
         column_types = column_types or dict(source_types)
     row = record_sql(sync, column_types, table="m")
+    # The model rows the compare reads: after a refresh, the stale keys' rows copied out of
+    # the snapshot (one scan of it, done already), then the snapshot's rows of any other key
+    # compared (a row state has not caught up with, such as one that failed to send).
+    model_rows = snapshot_table
+    if refreshed:
+        unstale = f"SELECT PK FROM {t.diff_keys} EXCEPT SELECT PK FROM {t.records_stale}"
+        model_rows = (
+            f"(SELECT * FROM {t.records_stale_rows} UNION ALL SELECT * FROM {snapshot_table}"
+            f" WHERE {record_sql(sync, column_types).pk} IN ({unstale}))"
+        )
     # Which rows already in state go again, and whether leaving the model counts: per
     # type (users: every change; deletions: a key's first appearance only; shapes.py).
     resend = shapes.resend_predicate(sync, full_resync)
@@ -754,12 +872,12 @@ sent_before AS (
 last_sent AS (
   SELECT {current_columns}
   FROM sent_before n
-  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  JOIN {model_rows} m ON {row.pk} = n.PK
   WHERE n.COPIES = 1
   UNION ALL
   SELECT {current_columns}
   FROM sent_before n
-  JOIN {snapshot_table} m ON {row.pk} = n.PK
+  JOIN {model_rows} m ON {row.pk} = n.PK
   -- A duplicated key: the copy its record was made from (copies with one hash are alike).
   WHERE n.COPIES > 1 AND {row.fast} = n.FAST
   QUALIFY ROW_NUMBER() OVER (PARTITION BY n.PK ORDER BY n.SEQ) = 1
@@ -804,6 +922,8 @@ FROM (
         compare,
         f"DROP TABLE IF EXISTS {t.diff_keys}",
         f"DROP TABLE IF EXISTS {t.diff_candidates}",
+        f"DROP TABLE IF EXISTS {t.records_stale_rows}",
+        f"DROP TABLE IF EXISTS {t.records_stale}",
     ]
 
 

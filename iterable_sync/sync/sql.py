@@ -43,47 +43,33 @@ def literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+class _Table:
+    """A table of a sync's, named by the sync and a suffix (``SyncTables``)."""
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+
+    def __get__(self, tables: "SyncTables", owner: type | None = None) -> str:
+        return f"{SYNC_SCHEMA}.{tables.name.upper()}__{self.suffix}"
+
+
 @dataclass(frozen=True)
 class SyncTables:
     """Where one sync keeps its rows in the warehouse."""
 
     name: str
 
-    @property
-    def records(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS"
-
-    @property
-    def records_recipe(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS_RECIPE"
-
-    @property
-    def records_stale(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS_STALE"
-
-    @property
-    def records_stale_rows(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__RECORDS_STALE_ROWS"
-
-    @property
-    def diff(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF"
-
-    @property
-    def diff_keys(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF_KEYS"
-
-    @property
-    def diff_candidates(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__DIFF_CANDIDATES"
-
-    @property
-    def state(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__STATE"
-
-    @property
-    def staging(self) -> str:
-        return f"{SYNC_SCHEMA}.{self.name.upper()}__STAGING"
+    records = _Table("RECORDS")
+    #: The digest of how the kept records were made (``records_recipe``).
+    records_recipe = _Table("RECORDS_RECIPE")
+    #: The keys whose records a refresh makes again, and their rows of the snapshot.
+    records_stale = _Table("RECORDS_STALE")
+    records_stale_rows = _Table("RECORDS_STALE_ROWS")
+    diff = _Table("DIFF")
+    diff_keys = _Table("DIFF_KEYS")
+    diff_candidates = _Table("DIFF_CANDIDATES")
+    state = _Table("STATE")
+    staging = _Table("STAGING")
 
 
 def _is_temporal(column_type: str) -> bool:

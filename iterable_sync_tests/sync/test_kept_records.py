@@ -56,12 +56,17 @@ def records(session: WarehouseSession, table: str) -> list[tuple[Any, ...]]:
     ).fetchall()
 
 
-def rebuilt(session: WarehouseSession, sync: SyncConfig, field_types: dict[str, str]) -> Any:
-    """What a rebuild makes of the snapshot now, in a table of its own."""
+def assert_as_rebuilt(
+    session: WarehouseSession, sync: SyncConfig, field_types: dict[str, str]
+) -> list[tuple[Any, ...]]:
+    """The sync's records are what a rebuild makes of the snapshot now (in a table of its
+    own); returns them."""
     types = factory._column_types(session, sync)
     text = sql.records_sql(sync, SNAPSHOT, types, "email", field_types)
     session.execute(text.replace(sql.SyncTables(sync.name).records, REBUILT, 1))
-    return records(session, REBUILT)
+    kept = records(session, sql.SyncTables(sync.name).records)
+    assert kept == records(session, REBUILT)
+    return kept
 
 
 @pytest.fixture
@@ -79,9 +84,7 @@ def test_a_first_build_makes_every_record(session, sync):
     load(session, [row(n) for n in range(N)])
 
     assert build(session, sync, FIELD_TYPES) == N
-    assert records(session, sql.SyncTables(sync.name).records) == rebuilt(
-        session, sync, FIELD_TYPES
-    )
+    assert_as_rebuilt(session, sync, FIELD_TYPES)
 
 
 def test_an_unchanged_model_remakes_no_record(session, sync):
@@ -106,8 +109,7 @@ def test_refreshed_records_are_what_a_rebuild_makes(session, sync):
 
     # 3, 4 gone; 5, 12, 13, 14, 20, N, N+1 made again.
     assert remade == 9
-    kept = records(session, sql.SyncTables(sync.name).records)
-    assert kept == rebuilt(session, sync, FIELD_TYPES)
+    kept = assert_as_rebuilt(session, sync, FIELD_TYPES)
     by_key = {r[0]: r for r in kept}
     assert by_key["C0013"][5] == "invalid value"
     assert (by_key["C0020"][4], by_key["C0005"][4]) == (2, 1)
@@ -124,7 +126,7 @@ def test_a_record_held_back_for_an_identity_collision_is_judged_again(session, s
     )
 
     assert build(session, sync, FIELD_TYPES) == 1
-    assert records(session, table) == rebuilt(session, sync, FIELD_TYPES)
+    assert_as_rebuilt(session, sync, FIELD_TYPES)
 
 
 def test_new_field_types_rebuild_every_record(session, sync):
@@ -133,9 +135,7 @@ def test_new_field_types_rebuild_every_record(session, sync):
     as_text = {**FIELD_TYPES, "seats": "string"}
 
     assert build(session, sync, as_text) == N
-    assert records(session, sql.SyncTables(sync.name).records) == rebuilt(
-        session, sync, as_text
-    )
+    assert_as_rebuilt(session, sync, as_text)
 
 
 def test_most_keys_moved_rebuild_every_record(session, sync):
@@ -144,9 +144,7 @@ def test_most_keys_moved_rebuild_every_record(session, sync):
     load(session, [row(n, PLAN="premium") for n in range(N)])
 
     assert build(session, sync, FIELD_TYPES) == N
-    assert records(session, sql.SyncTables(sync.name).records) == rebuilt(
-        session, sync, FIELD_TYPES
-    )
+    assert_as_rebuilt(session, sync, FIELD_TYPES)
 
 
 def test_records_dropped_by_hand_are_made_again(session, sync):
@@ -156,7 +154,7 @@ def test_records_dropped_by_hand_are_made_again(session, sync):
     session.execute(f"DELETE FROM {table} WHERE PK IN ('C0001', 'C0002')")
 
     assert build(session, sync, FIELD_TYPES) == 2
-    assert records(session, table) == rebuilt(session, sync, FIELD_TYPES)
+    assert_as_rebuilt(session, sync, FIELD_TYPES)
 
 
 # ------------------------------------------------------------------- through a whole run

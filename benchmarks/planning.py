@@ -140,12 +140,12 @@ def _field_types(session: Any, sync: Any, existing: dict[str, str] | None = None
 
 
 def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
-    """Changes when the records SQL does: state prepared by another version is rebuilt."""
+    """Changes when the records' recipe does: state prepared by another version is rebuilt
+    (and the prepared records, whose recipe a measured run must find)."""
     from iterable_sync.sync import factory, sql
 
     types = factory._column_types(session, sync)
-    text = sql.records_sql(sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types)
-    return hashlib.md5(text.encode()).hexdigest()
+    return sql.records_recipe(sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types)
 
 
 def prepare_state(path: str) -> dict[str, Any]:

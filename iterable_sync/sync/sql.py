@@ -526,7 +526,8 @@ def records_recipe(
 ) -> str:
     """A digest of how records are made (their SQL, with the field types and project type in
     it): kept records are refreshed only while it is the one they were made by."""
-    text = records_sql(sync, snapshot_table, column_types, project_type, field_types)
+    # The select alone: records_sql also says where the diff reads from (_RECORD_SOURCES).
+    text = _records_select(sync, snapshot_table, column_types, project_type, field_types)
     return hashlib.md5(f"{RECORDS_VERSION}:{text}".encode()).hexdigest()
 
 

@@ -96,6 +96,24 @@ def test_an_encoded_user_is_the_json_of_the_same_user_model() -> None:
     assert json.loads(encoded) == json.loads(dumps(model.to_body()))
 
 
+@pytest.mark.parametrize(
+    "identifier", ['o\'brien"quote"@example.com', "zoë@exämple.com", "tab\tand\\slash", "\u2028"]
+)
+def test_an_encoded_users_identifiers_are_encoded_as_the_encoder_encodes_strings(
+    identifier: str,
+) -> None:
+    encoded = UserUpdate.encode("{}", email=identifier, user_id=identifier)
+
+    quoted = json.dumps(identifier, ensure_ascii=False)
+    assert encoded == f'{{"dataFields":{{}},"email":{quoted},"userId":{quoted}}}'
+
+
+def test_a_bulk_body_holds_its_encoded_users_texts_as_they_are() -> None:
+    users = [UserUpdate.encode(f'{{"n": {i}}}', email=f"u{i}@example.com") for i in range(3)]
+
+    assert dumps({"users": users}) == ('{"users":[' + ",".join(users) + "]}").encode()
+
+
 def test_an_encoded_user_needs_an_identifier() -> None:
     with pytest.raises(ValueError, match="email or userId"):
         UserUpdate.encode("{}")

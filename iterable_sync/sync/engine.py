@@ -249,10 +249,6 @@ class SyncRun:
         return {str(row["CHANGE"]): int(row["N"]) for row in rows}
 
     def execute(self) -> RunTally:
-        with _existing_heap_frozen():
-            return self._execute()
-
-    def _execute(self) -> RunTally:
         started = time.perf_counter()
         counts = self.count_changes()
         self.tally.added = counts.get("added", 0)
@@ -260,8 +256,9 @@ class SyncRun:
         self.tally.removed = counts.get("removed", 0)
         self.session.execute(sql.staging_ddl(self.sync))
         to_send = self.tally.added + self.tally.changed
-        self._stream(("added", "changed"), self.destination.send, to_send)
-        self._stream(("removed",), self.destination.remove, self.tally.removed)
+        with _existing_heap_frozen():
+            self._stream(("added", "changed"), self.destination.send, to_send)
+            self._stream(("removed",), self.destination.remove, self.tally.removed)
         self.tally.seconds = time.perf_counter() - started
         return self.tally
 

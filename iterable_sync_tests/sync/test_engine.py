@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import engine, sql
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
 from iterable_sync.warehouse import DuckDBWarehouse, WarehouseSession
@@ -39,7 +40,7 @@ def session(warehouse: DuckDBWarehouse) -> Iterator[WarehouseSession]:
     sync = make_sync()
     tables = sql.SyncTables(sync.name)
     with warehouse.session() as session:
-        session.execute(f"CREATE SCHEMA IF NOT EXISTS {tables.diff.split('.')[0]}")
+        session.execute(f"CREATE SCHEMA IF NOT EXISTS {SYNC_SCHEMA}")
         session.execute(
             f"CREATE TABLE {tables.diff} AS SELECT i AS SEQ, 'k' || i AS PK,"
             " 'u' || i || '@example.com' AS EMAIL, CAST(NULL AS VARCHAR) AS USER_ID,"

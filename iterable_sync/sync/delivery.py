@@ -213,6 +213,12 @@ def bisect(
     return outcome
 
 
+def _same_json(a: Any, b: Any) -> bool:
+    """Whether two parsed JSON values are the same JSON: Python's ``==`` takes ``false``
+    for ``0`` and ``true`` for ``1``, which would blame a row's 0 for another's false."""
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
 def isolate_type_mismatch(
     rows: list[DiffRow],
     exc: FieldTypeMismatchError,
@@ -232,7 +238,7 @@ def isolate_type_mismatch(
                 continue
             # The field may be a path into a document (see _value_at).
             found, value = _walk(fields_of(row), field)
-            if not found or value != bad:
+            if not found or not _same_json(value, bad):
                 continue
             offenders[index] = RowError(
                 row.pk,

@@ -91,3 +91,22 @@ def test_a_rejected_value_inside_an_array_of_objects_is_named(client, shared_emu
         client, {"items": [{"n": "x"}]}, 1, {"items": [{"m": 1}, {"n": 7}]}
     )
     assert quarantined == [("C1", "doc.items.n", "7")]
+
+
+def test_a_rejected_false_is_not_taken_for_a_zero_of_its_batch(client, shared_emulator):
+    # Iterable holds doc.i as a long; one row sends false there, two send 0, one has no i.
+    # In Python 0 == False: only the row whose value is the boolean Iterable named is at fault.
+    client.users.bulk_update([UserUpdate(email="first@example.com", data_fields={"doc": {"i": 5}})])
+    rows = []
+    for i, doc in enumerate([{"i": 0}, {"i": False}, {"i": 0}, {"j": 1}]):
+        row = diff_row(i, "2026-11-02 09:30:00")
+        payload = json.loads(row.payload_text) | {"doc": doc}
+        rows.append(DiffRow(**{**row.__dict__, "payload_text": json.dumps(payload)}))
+    destination = UsersDestination(client=client, sync=make_sync(), project_type="email")
+
+    outcome = destination.send(rows)
+
+    assert [(row.pk, error.field, error.value) for row, error in outcome.quarantined] == [
+        ("C1", "doc.i", "false")
+    ]
+    assert sorted(row.pk for row in outcome.accepted) == ["C0", "C2", "C3"]

@@ -3,8 +3,9 @@
 It seeds the DuckDB warehouse when it is empty, starts the local Iterable emulator (state
 kept under ITERABLE_SYNC_HOME), gives the emulator the users that "already exist in
 Iterable" — most of the model's contacts, not all, so update mode has users to update and
-users to skip — then runs ``daily_sync_job`` in this process against the Dagster instance
-under DAGSTER_HOME, so the run shows up in ``make ui`` afterwards.
+users to skip — then runs ``daily_sync_job`` in this process (the run starts the embedded
+emulator on that state) against the Dagster instance under DAGSTER_HOME, so the run shows
+up in ``make ui`` afterwards.
 """
 
 import os
@@ -105,31 +106,33 @@ def run_demo(rows: int, seed: int) -> int:
     warehouse = DuckDBWarehouse(path=str(settings.duckdb_path()))
     _ensure_seeded(warehouse, rows, seed)
 
+    state_dir = settings.home() / "emulator"
     with EmulatorProcess(
-        api_key=EMULATOR_KEY,
-        project_type=settings.project_type(),
-        state_dir=settings.home() / "emulator",
+        api_key=EMULATOR_KEY, project_type=settings.project_type(), state_dir=state_dir
     ) as emulator:
         if int(emulator.admin.state().get("users", 0)) == 0:
             users = _existing_users(warehouse)
             emulator.admin.seed_users(users)
             print(f"Iterable emulator: {len(users):,} users already exist in the project.")
-        print(f"Iterable emulator at {emulator.base_url} (UI: {emulator.base_url}/_emulator/)")
-        os.environ["ITERABLE_BASE_URL"] = emulator.base_url
-        os.environ["ITERABLE_API_KEY"] = EMULATOR_KEY
+    # The run starts the embedded emulator on the same state, as `make ui` does: with no
+    # ITERABLE_API_KEY and no ITERABLE_BASE_URL it is never a real Iterable, so every
+    # example sync (`live: false`) runs too.
+    for name in ("ITERABLE_API_KEY", "ITERABLE_BASE_URL"):
+        os.environ.pop(name, None)
+    print(f"Iterable emulator state: {state_dir} (UI: <emulator url>/_emulator/)")
 
-        from iterable_sync.definitions import build_definitions
+    from iterable_sync.definitions import build_definitions
 
-        defs = build_definitions()
-        job = defs.resolve_job_def("daily_sync_job")
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-        if instance is None:
-            instance = dg.DagsterInstance.ephemeral()
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # Step-level INFO lines are the progress report; DEBUG would drown them.
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+    defs = build_definitions()
+    job = defs.resolve_job_def("daily_sync_job")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    if instance is None:
+        instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        # Step-level INFO lines are the progress report; DEBUG would drown them.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
     print("\n".join(_summary(result)))
     return 0 if result.success else 1

@@ -52,4 +52,11 @@ def test_lineage_reads_like_the_data_flow(home):
         "sensitive/poc_pump_marketing_contact_namespace_detail"
     ]
     assert assets["iterable_production_diff"]["deps"] == ["contact_namespace"]
-    assert assets["iterable/iterable_production"]["deps"] == ["iterable_production_diff"]
+    # Update mode acts on existing users: it sends after the syncs that create users.
+    assert assets["iterable/iterable_production"]["deps"] == [
+        "iterable/new_active_users_list",
+        "iterable/new_signups",
+        "iterable/plan_purchases",
+        "iterable/trial_carts",
+        "iterable_production_diff",
+    ]

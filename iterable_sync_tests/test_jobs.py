@@ -54,21 +54,33 @@ def test_syncs_on_one_cron_share_one_schedule_that_selects_the_model_once(
     }
 
 
-def test_a_tick_snapshots_the_model_once_and_creators_send_first(three_syncs_one_cron):
+@pytest.fixture
+def tick_run(three_syncs_one_cron) -> dg.ExecuteInProcessResult:
+    """One run of the daily tick's job over 200 contacts, on the embedded emulator."""
     seed_contacts(three_syncs_one_cron, 200)
     job = build_definitions().resolve_job_def(f"{tick_name(DAILY)}_job")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
-    snapshots = [e for e in result.get_asset_materialization_events() if e.asset_key == MODEL]
-    assert len(snapshots) == 1
-    sends = {
+    return result
+
+
+def _sends(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
+    return {
         e.asset_key.path[-1]: {k: v.value for k, v in e.materialization.metadata.items()}
         for e in result.get_asset_materialization_events()
         if e.asset_key.path[0] == "iterable"
     }
-    assert sorted(sends) == ["a_profiles", "b_plans", "z_signups"]
+
+
+def test_a_tick_snapshots_the_model_once_for_all_its_syncs(tick_run):
+    snapshots = [e for e in tick_run.get_asset_materialization_events() if e.asset_key == MODEL]
+    assert len(snapshots) == 1
+    assert sorted(_sends(tick_run)) == ["a_profiles", "b_plans", "z_signups"]
+
+
+def test_in_a_tick_update_mode_finds_the_users_an_upsert_created(tick_run):
+    sends = _sends(tick_run)
     assert sends["z_signups"]["accepted"] == 200
-    # Update mode finds every user the upsert created earlier in the same run.
     for updater in ("a_profiles", "b_plans"):
         assert (sends[updater]["accepted"], sends[updater]["not_found"]) == (200, 0)
 

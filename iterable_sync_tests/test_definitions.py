@@ -38,7 +38,7 @@ def test_unknown_warehouse_kind_is_refused(home, monkeypatch):
 
 
 def test_asset_graph_matches_snapshot(home):
-    """Keys, deps, groups, kinds, checks, jobs and schedules. After a deliberate change:
+    """Keys, deps, groups, kinds, pools, checks, jobs and schedules. After a deliberate change:
     UPDATE_SNAPSHOTS=1 make test, and review the diff of the JSON file."""
     current = describe(build_definitions())
     if os.environ.get("UPDATE_SNAPSHOTS"):

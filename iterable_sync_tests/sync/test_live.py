@@ -9,6 +9,7 @@ import pytest
 from iterable_sync import settings
 from iterable_sync.definitions import build_definitions
 from iterable_sync.sync.config import SyncsFileError, load_syncs
+from iterable_sync.sync.factory import sync_key
 from iterable_sync_tests.fixtures.project import users_sync, write_syncs
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
@@ -115,3 +116,18 @@ def test_a_deletions_sync_runs_on_the_emulator_without_live(deletions_harness, m
     monkeypatch.delenv("ITERABLE_BASE_URL")
     monkeypatch.delenv("ITERABLE_API_KEY")
     assert deletions_harness.sync_run()["accepted"] == 20
+
+
+def test_the_send_alone_refuses_too(deletions_harness):
+    """A run of the send step only (its diff made earlier) still sends nothing for real."""
+    harness = deletions_harness
+    result = dg.materialize(
+        harness.assets(),
+        selection=[sync_key(harness.sync)],
+        resources={"warehouse": harness.warehouse, "iterable": harness.iterable()},
+        raise_on_error=False,
+    )
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == sync_key(harness.sync).to_python_identifier()
+    assert "'forget_them'" in failure.step_failure_data.error.message
+    assert harness.write_calls() == []

@@ -3,9 +3,9 @@
 It seeds the DuckDB warehouse when it is empty, starts the local Iterable emulator (state
 kept under ITERABLE_SYNC_HOME), gives the emulator the users that "already exist in
 Iterable" — most of the model's contacts, not all, so update mode has users to update and
-users to skip — then runs ``daily_sync_job`` in this process on the embedded defaults (the
-Iterable resource starts the emulator on that state) against the Dagster instance under
-DAGSTER_HOME, so the run shows up in ``make ui`` afterwards.
+users to skip — then runs ``daily_sync_job`` in this process (the run starts the embedded
+emulator on that state) against the Dagster instance under DAGSTER_HOME, so the run shows
+up in ``make ui`` afterwards.
 """
 
 import os
@@ -106,22 +106,20 @@ def run_demo(rows: int, seed: int) -> int:
     warehouse = DuckDBWarehouse(path=str(settings.duckdb_path()))
     _ensure_seeded(warehouse, rows, seed)
 
-    # The project's users that "already exist in Iterable" are given to the emulator first,
-    # through an emulator of its own on the same state directory. The job then runs on the
-    # embedded defaults exactly as `make ui` does (no ITERABLE_* variables: the Iterable
-    # resource starts the emulator), so the run writes to the destination a user's own runs
-    # write to, and state stays bound to it from one demo to the next.
+    state_dir = settings.home() / "emulator"
     with EmulatorProcess(
-        api_key=EMULATOR_KEY,
-        project_type=settings.project_type(),
-        state_dir=settings.home() / "emulator",
+        api_key=EMULATOR_KEY, project_type=settings.project_type(), state_dir=state_dir
     ) as emulator:
         if int(emulator.admin.state().get("users", 0)) == 0:
             users = _existing_users(warehouse)
             emulator.admin.seed_users(users)
             print(f"Iterable emulator: {len(users):,} users already exist in the project.")
-    for name in ("ITERABLE_BASE_URL", "ITERABLE_API_KEY"):
+    # The run starts the embedded emulator on the same state, as `make ui` does: with no
+    # ITERABLE_API_KEY and no ITERABLE_BASE_URL it is never a real Iterable, so every
+    # example sync (`live: false`) runs too.
+    for name in ("ITERABLE_API_KEY", "ITERABLE_BASE_URL"):
         os.environ.pop(name, None)
+    print(f"Iterable emulator state: {state_dir} (UI: <emulator url>/_emulator/)")
 
     from iterable_sync.definitions import build_definitions
 
@@ -135,10 +133,6 @@ def run_demo(rows: int, seed: int) -> int:
         raise_on_error=False,
         # Step-level INFO lines are the progress report; DEBUG would drown them.
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
-    print(
-        f"Iterable emulator state: {settings.home() / 'emulator'} "
-        "(`python -m iterable_sync.emulator --state-dir ...` serves it, UI at /_emulator/)"
     )
     print("\n".join(_summary(result)))
     return 0 if result.success else 1

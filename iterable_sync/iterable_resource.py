@@ -85,7 +85,7 @@ class IterableResource(dg.ConfigurableResource):
 def build_iterable() -> IterableResource:
     base_url = os.environ.get("ITERABLE_BASE_URL") or None
     project_type = os.environ.get("ITERABLE_PROJECT_TYPE", "email")
-    if base_url is None and not os.environ.get("ITERABLE_API_KEY"):
+    if not settings.real_destination():
         return IterableResource(api_key=EMULATOR_KEY, project_type=project_type)
     return IterableResource(
         api_key=dg.EnvVar("ITERABLE_API_KEY"), base_url=base_url, project_type=project_type

@@ -55,3 +55,9 @@ def project_type() -> str:
     if kind not in {"email", "userId", "hybrid"}:
         raise ValueError(f"ITERABLE_PROJECT_TYPE must be email, userId or hybrid, got {kind!r}")
     return kind
+
+
+def real_destination() -> bool:
+    """Whether runs call a real Iterable: ``ITERABLE_API_KEY`` or ``ITERABLE_BASE_URL`` is
+    set. Neither set: the embedded emulator, where example syncs (``live: false``) run."""
+    return bool(os.environ.get("ITERABLE_API_KEY") or os.environ.get("ITERABLE_BASE_URL"))

@@ -15,6 +15,8 @@ def describe(defs: dg.Definitions) -> dict[str, Any]:
             "group": node.group_name,
             "kinds": sorted(node.kinds),
             "materializable": node.is_materializable,
+            # Concurrency pools: sends to one Iterable endpoint take turns (sync/pools.py).
+            "pools": sorted(node.pools or ()),
             "checks": sorted(
                 f"{c.name}{' (blocking)' if graph.get_check_spec(c).blocking else ''}"
                 for c in node.check_keys

@@ -40,6 +40,7 @@ from iterable_sync.sync.config_types import (
     PurchasesSync,
     UsersSync,
 )
+from iterable_sync.sync.order import order_errors
 
 __all__ = [
     "FORGET_DAILY_CAP",
@@ -125,10 +126,15 @@ def parse_syncs(text: str) -> SyncsFile:
     if not isinstance(raw, dict):
         raise SyncsFileError("syncs.yaml must be a mapping with a `syncs:` list")
     try:
-        return SyncsFile.model_validate(raw)
+        parsed = SyncsFile.model_validate(raw)
     except ValidationError as exc:
         lines = [_describe(error, raw) for error in exc.errors()]
         raise SyncsFileError("invalid syncs.yaml:\n  " + "\n  ".join(lines)) from None
+    # The order between syncs (`after:`) is checked once every entry is valid on its own.
+    lines = order_errors(parsed.syncs)
+    if lines:
+        raise SyncsFileError("invalid syncs.yaml:\n  " + "\n  ".join(lines))
+    return parsed
 
 
 def load_syncs(path: Path) -> SyncsFile:

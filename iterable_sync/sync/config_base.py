@@ -160,7 +160,6 @@ class Tolerances(BaseModel):
     rejected_rows_alert: float = Field(default=0.05, ge=0, le=1)
 
 
-
 class SyncConfig(BaseModel):
     """The keys of every sync; each type (``config_types.py``) adds its own."""
 
@@ -174,6 +173,9 @@ class SyncConfig(BaseModel):
     #: What the mapped fields become in Iterable: user fields, event fields, catalog item
     #: fields, or nothing (the type sends no fields).
     FIELDS_OF: ClassVar[str | None] = "user"
+    #: Whether ``live`` defaults to true. Types that rewrite or erase users (email changes,
+    #: deletions) must say ``live: true`` in their entry to reach a real Iterable.
+    LIVE_BY_DEFAULT: ClassVar[bool] = True
 
     name: str
     title: str | None = None
@@ -186,7 +188,14 @@ class SyncConfig(BaseModel):
     #: mapped: userId in userID-based projects, email otherwise).
     match: Match | None = None
     mapping: list[FieldMapping] = Field(default_factory=list)
-    schedule: str = "0 6 * * *"
+    #: Cron expression (UTC) of the scheduled job this sync runs in; null: manual runs only.
+    schedule: str | None = "0 6 * * *"
+    #: False marks an example: it runs against the embedded emulator (demo, UI, tests) but
+    #: against a real Iterable it is neither scheduled nor sent. Unset: true, except for the
+    #: types whose effect cannot be undone (``LIVE_BY_DEFAULT``).
+    live: bool | None = None
+    #: Syncs whose sends run before this one's in the same run (``order.py``).
+    after: list[str] = Field(default_factory=list)
     tolerances: Tolerances = Field(default_factory=Tolerances)
     #: What a null in a mapped column does in Iterable (default: nothing).
     nulls: NullPolicy = NullPolicy.KEEP
@@ -217,6 +226,11 @@ class SyncConfig(BaseModel):
         if repeated:
             raise ValueError(f"mapping sends these Iterable fields twice: {repeated}")
         return self
+
+    @property
+    def is_live(self) -> bool:
+        """Whether this sync may be scheduled and sent against a real Iterable."""
+        return self.LIVE_BY_DEFAULT if self.live is None else self.live
 
     @property
     def label(self) -> str:

@@ -218,6 +218,7 @@ class EmailUpdatesSync(SyncConfig):
 
     KIND: ClassVar[SyncType] = SyncType.EMAIL_UPDATES
     FIELDS_OF: ClassVar[str | None] = None
+    LIVE_BY_DEFAULT: ClassVar[bool] = False  # rewrites users' emails: `live: true` opts in
 
     type: SyncType = SyncType.EMAIL_UPDATES
     match: Match  # type: ignore[assignment]
@@ -242,6 +243,7 @@ class DeletionsSync(SyncConfig):
 
     KIND: ClassVar[SyncType] = SyncType.DELETIONS
     FIELDS_OF: ClassVar[str | None] = None
+    LIVE_BY_DEFAULT: ClassVar[bool] = False  # forget cannot be undone: `live: true` opts in
 
     type: SyncType = SyncType.DELETIONS
     action: DeletionAction

@@ -4,7 +4,7 @@ model ──► <sync>_diff (warehouse: records, hash, diff vs state) ──► 
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -12,6 +12,7 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from iterable_sync import settings
 from iterable_sync.checks import identity, sync_checks
 from iterable_sync.iterable import CallRecord
 from iterable_sync.iterable_resource import IterableResource
@@ -22,6 +23,7 @@ from iterable_sync.sync.config import Budget, NullPolicy, SyncConfig
 from iterable_sync.sync.destinations import build_destination
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
 from iterable_sync.sync.outcomes import RunTally
+from iterable_sync.sync.pools import send_pool
 from iterable_sync.warehouse import Warehouse, WarehouseSession
 
 PREVIEW_ROWS = 10
@@ -213,6 +215,7 @@ def build_diff_asset(
         warehouse: Warehouse,
         iterable: IterableResource,
     ) -> dg.MaterializeResult:
+        refuse_example(sync)  # before it reads Iterable's fields or claims the sync
         call_log = CallLog()
         existing: dict[str, str] = {}
         # Field types that Iterable fixed already apply to user fields only (events and
@@ -394,12 +397,18 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
     }
 
 
-def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.AssetsDefinition:
+def build_sync_asset(
+    sync: SyncConfig, project_type: str, budget: Budget, after: Sequence[str] = ()
+) -> dg.AssetsDefinition:
+    """The send. ``after``: syncs whose sends run first in any run that has both (deps:
+    ``sync/order.py``)."""
+
     @dg.asset(
         key=sync_key(sync),
         group_name=sync.name,
         kinds={"iterable", "python"},
-        deps=[diff_key(sync)],
+        deps=[diff_key(sync), *(dg.AssetKey(["iterable", name]) for name in after)],
+        pool=send_pool(sync),
         owners=["team:marketing-ops"],
         description=(
             f"{sync.label}: sends {sync.name}_diff to Iterable ({sync.summary}); state "
@@ -413,6 +422,7 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
         warehouse: Warehouse,
         iterable: IterableResource,
     ) -> dg.MaterializeResult:
+        refuse_example(sync)
         started = datetime.now(UTC).replace(tzinfo=None)
         run_id = context.run.run_id
         with warehouse.session() as session, _holding(session, sync, context):
@@ -469,6 +479,18 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
     return _send
 
 
+def refuse_example(sync: SyncConfig) -> None:
+    """An example (``live: false``) sends to the emulator only: against a real Iterable its
+    send stops here, before anything is read or called."""
+    if not sync.is_live and settings.real_destination():
+        raise dg.Failure(
+            f"sync {sync.name!r} is not live (an example, or a {sync.type.value} sync, "
+            "which must opt in) and ITERABLE_API_KEY / ITERABLE_BASE_URL name a real "
+            f"Iterable: nothing was sent. Set `live: true` in the entry of {sync.name!r} "
+            "in syncs.yaml to send it."
+        )
+
+
 @contextmanager
 def _holding(
     session: WarehouseSession, sync: SyncConfig, context: dg.AssetExecutionContext
@@ -522,23 +544,3 @@ def send_diff(
             tally.calls[(f"{entry.method} {entry.endpoint}", str(entry.status or "error"))] += 1
     tally.invalid_in_model = quarantine_invalid_records(session, sync, run_id)
     return tally
-
-
-def build_sync_job(sync: SyncConfig) -> AssetJob:
-    return dg.define_asset_job(
-        f"{sync.name}_job",
-        selection=dg.AssetSelection.assets(sync_key(sync)).upstream(),
-        description=f"{sync.label}: snapshot {sync.model}, check, diff and send.",
-        tags={SYNC_TAG: sync.name},
-    )
-
-
-def build_sync_schedule(sync: SyncConfig, job: AssetJob) -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
-        name=f"{sync.name}_schedule",
-        job=job,
-        cron_schedule=sync.schedule,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"{sync.label}: {sync.schedule} (UTC)",
-    )

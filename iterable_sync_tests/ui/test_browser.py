@@ -55,8 +55,9 @@ SYNC_KEY = ("iterable", "iterable_production")
 MODEL = "contact_namespace"
 DIFF = "iterable_production_diff"
 SYNC = "iterable_production"  # a node shows the last part of its key
-#: The lineage of the sync and everything upstream of it, in the UI's selection syntax.
-SELECTION = f'+key:"{"/".join(SYNC_KEY)}"'
+#: The sync's send and everything upstream of its diff, in the UI's selection syntax: the
+#: sends it runs after (creators first, sync/order.py) are other syncs' and are left out.
+SELECTION = f'+key:"{DIFF}" or key:"{"/".join(SYNC_KEY)}"'
 UI_STATUS = {"SUCCEEDED": "Succeeded", "FAILED": "Failed"}
 
 ASSET_NODES_QUERY = """
@@ -130,16 +131,20 @@ def page(chromium: str) -> Iterator[Page]:
 
 
 def _lineage(server: DagsterServer) -> tuple[dict[tuple[str, ...], dict[str, Any]], set[str]]:
-    """The sync's asset and everything upstream of it (by key), and their groups."""
+    """SELECTION's assets (by key), each with its deps among them, and their groups: the
+    sync's send and everything upstream of its diff, not the sends it runs after."""
     nodes = {
         tuple(n["assetKey"]["path"]): n for n in server.graphql(ASSET_NODES_QUERY)["assetNodes"]
     }
-    wanted, todo = {}, [SYNC_KEY]
+    wanted, todo = {SYNC_KEY: nodes[SYNC_KEY]}, [(DIFF,)]
     while todo:
         key = todo.pop()
         if key not in wanted:
             wanted[key] = nodes[key]
             todo += [tuple(dep["path"]) for dep in nodes[key]["dependencyKeys"]]
+    for key, node in wanted.items():
+        deps = [dep for dep in node["dependencyKeys"] if tuple(dep["path"]) in wanted]
+        wanted[key] = {**node, "dependencyKeys": deps}
     return wanted, {node["groupName"] for node in wanted.values()}
 
 

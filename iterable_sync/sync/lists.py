@@ -52,7 +52,10 @@ class ListDestination:
         except (BadRequestError, PayloadError) as exc:
             outcome.extend(delivery.bisect(ok, exc, self.send, operation))
             return outcome
-        outcome.extend(delivery.bulk_failures(ok, result, self.identity.key, operation))
+        sent = delivery.bulk_failures(ok, result, self.identity.key, operation)
+        # Subscribers' data fields are user fields: a project that drops unknown ones
+        # reports them in filteredOutFields (UserBulkUpdateListResponse).
+        outcome.extend(delivery.settle_fields(sent, result, operation))
         return outcome
 
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:
@@ -69,8 +72,6 @@ class ListDestination:
             return outcome
         # A user no longer in the list (or in Iterable) is where the sync wanted them.
         outcome.extend(
-            delivery.bulk_failures(
-                ok, result, self.identity.key, operation, not_found_is_done=True
-            )
+            delivery.bulk_failures(ok, result, self.identity.key, operation, not_found_is_done=True)
         )
         return outcome

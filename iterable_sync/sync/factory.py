@@ -355,7 +355,9 @@ def _record_run(
                 "SENT": [tally.sent],
                 "ACCEPTED": [tally.accepted],
                 "NOT_FOUND": [tally.not_found],
-                "FAILED": [tally.failed],
+                # Rows Iterable took without some fields count as failed here, so the
+                # rejected-rows alert sees a project dropping a mapped field.
+                "FAILED": [tally.failed + tally.partial],
                 "QUARANTINED": [tally.quarantined + tally.invalid_in_model],
                 "API_CALLS": [tally.api_calls],
                 "SECONDS": [tally.seconds],

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from iterable_sync.emulator import EmulatorProcess
-from iterable_sync.sync.sql import ROW_ERRORS_TABLE
+from iterable_sync.sync.sql import ROW_ERRORS_TABLE, RUNS_TABLE
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make, upsert_users
 
 COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "PLAN": "VARCHAR", "SEATS": "INTEGER"}
@@ -57,6 +57,8 @@ def test_a_dropped_field_is_a_row_error_and_never_counted_delivered(harness):
     meta = harness.sync_run()
     assert (meta["accepted"], meta["partially_delivered"], meta["failed"]) == (1, 2, 0)
     assert meta["filtered_out_fields"] == ["seats"]
+    (run,) = harness.query(f"SELECT ACCEPTED, FAILED FROM {RUNS_TABLE}")
+    assert (run["ACCEPTED"], run["FAILED"]) == (1, 2)
     assert errors(harness) == {
         "C0": ("filteredOutFields", "seats", "5"),
         "C1": ("filteredOutFields", "seats", "7"),

@@ -182,11 +182,3 @@ FIELD_TYPES_MISMATCHED = {
         }
     },
 }
-
-# §21 (mtchavez/iterable-api-client VCR cassette, 2017): POST /api/lists/subscribe with one
-# malformed email — HTTP 200, the failure only in the (now deprecated) top-level list.
-LIST_SUBSCRIBE_INVALID_EMAIL: dict[str, Any] = {
-    "successCount": 0,
-    "failCount": 1,
-    "invalidEmails": ["user@"],
-}

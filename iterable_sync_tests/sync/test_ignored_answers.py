@@ -18,7 +18,7 @@ from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
 from iterable_sync.sync.users import UsersDestination
 from iterable_sync_tests.iterable.recorded import (
     BULK_UPDATE_OK,
-    LIST_SUBSCRIBE_INVALID_EMAIL,
+    SUBSCRIBE_INVALID,
     TRACK_BULK_PARTIAL,
 )
 from iterable_sync_tests.sync.typed_harness import make, upsert_users
@@ -83,7 +83,7 @@ def test_an_event_of_a_disallowed_name_is_a_row_error_naming_it(answering):
 
 def test_a_list_subscriber_iterable_called_an_invalid_email_is_named(answering):
     sync = make("list", identifiers={"email": "EMAIL"}, mapping=[])
-    members = ListDestination(answering(LIST_SUBSCRIBE_INVALID_EMAIL), sync, "email", 7)
+    members = ListDestination(answering(SUBSCRIBE_INVALID), sync, "email", 7)
     outcome = members.send([diff_row("L1", {"dataFields": {}}, email="user@")])
     assert errors_of(outcome) == {"L1": ("invalidEmail", "email", "user@")}
     assert outcome.accepted == []

@@ -15,7 +15,7 @@ from iterable_sync.iterable import (
     IterableClient,
     PayloadError,
 )
-from iterable_sync.sync import delivery
+from iterable_sync.sync import delivery, dropped_fields
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow, RowError
 
@@ -60,7 +60,7 @@ class EventsDestination:
             return delivery.bisect(rows, exc, self.send, OPERATION)
         outcome = delivery.bulk_failures(rows, result, self.identity.key, OPERATION)
         outcome = _disallowed(outcome, result.disallowed_event_names)
-        return delivery.settle_fields(outcome, result, OPERATION)
+        return dropped_fields.settle(outcome, result, OPERATION)
 
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:
         # An event happened: a row leaving the model does not undo it.

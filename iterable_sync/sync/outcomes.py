@@ -103,7 +103,7 @@ class BatchOutcome:
     released: list[DiffRow] = field(default_factory=list)
     #: Rows Iterable took without some of their fields (``filteredOutFields``: the project
     #: drops fields it does not know), one error per field dropped. Each row is as state
-    #: records it: without those fields, its hash not the record's (``delivery.held``), so
+    #: records it: without those fields, its hash not the record's (``dropped_fields.held``), so
     #: the next diff finds them "added" and sends the row again.
     partial: list[tuple[DiffRow, list[RowError]]] = field(default_factory=list)
     lookups: int = 0

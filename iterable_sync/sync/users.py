@@ -14,7 +14,7 @@ from iterable_sync.iterable import (
     RawJSON,
     UserUpdate,
 )
-from iterable_sync.sync import delivery
+from iterable_sync.sync import delivery, dropped_fields
 from iterable_sync.sync.config import Match, Mode, SyncConfig
 from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow
 
@@ -149,4 +149,4 @@ class UsersDestination:
             else:
                 outcome.accepted.append(row)
         # Users send their fields bare: the payload is the dataFields object.
-        return delivery.settle_fields(outcome, result, OPERATION, fields_of=_fields, under=None)
+        return dropped_fields.settle(outcome, result, OPERATION, fields_of=_fields, under=None)

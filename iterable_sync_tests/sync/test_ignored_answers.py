@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from iterable_sync.iterable import BulkUpdateResult, IterableClient, RateLimits, RetryPolicy
-from iterable_sync.sync import delivery
+from iterable_sync.sync import dropped_fields
 from iterable_sync.sync.events import EventsDestination
 from iterable_sync.sync.lists import ListDestination
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
@@ -116,7 +116,7 @@ def test_state_keeps_what_iterable_holds_of_a_row_whose_nested_field_was_dropped
         state_payload=json.dumps({"plan": "kept", "doc": {"a": 1, "b": 2}}),
         fast=42,
     )
-    settled = delivery.settle_fields(
+    settled = dropped_fields.settle(
         BatchOutcome(accepted=[row]),
         BulkUpdateResult.model_validate({**BULK_UPDATE_OK, "filteredOutFields": ["doc.b"]}),
         "users/bulkUpdate",

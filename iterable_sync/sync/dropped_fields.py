@@ -101,8 +101,8 @@ def held(row: DiffRow, paths: list[str], under: str | None) -> DiffRow:
 
 
 def _drop(value: Any, path: str) -> None:
-    """Remove the field ``path`` names (see ``delivery.walk``: a key, or a dotted path into objects,
-    through arrays of objects)."""
+    """Remove the field ``path`` names, as ``walk`` finds it (a key, or a dotted path into
+    objects, through arrays of objects)."""
     if isinstance(value, list):
         for item in value:
             _drop(item, path)

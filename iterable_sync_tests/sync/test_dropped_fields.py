@@ -110,3 +110,22 @@ def test_an_event_field_dropped_is_a_row_error_and_kept_out_of_state(warehouse, 
     assert (meta["accepted"], meta["partially_delivered"]) == (0, 1)
     assert errors(harness) == {"C0": ("filteredOutFields", "seats", "5")}
     assert "seats" not in state(harness)["C0"]["payload"]["dataFields"]
+
+
+def test_a_list_member_whose_field_was_dropped_is_subscribed_with_a_row_error(
+    warehouse, shared_emulator
+):
+    shared_emulator.admin.set_unknown_fields("drop")
+    sync = make(
+        "list", identifiers={"email": "EMAIL"}, mapping=[{"column": "PLAN", "field": "plan"}]
+    )
+    harness = TypedHarness(warehouse=warehouse, emulator=shared_emulator, sync=sync)
+    harness.load(ROWS[:2], COLUMNS)
+    meta = harness.sync_run()
+    assert (meta["accepted"], meta["partially_delivered"]) == (0, 2)
+    assert shared_emulator.admin.state()["lists"][0]["members"] == 2
+    assert errors(harness) == {
+        "C0": ("filteredOutFields", "plan", "free"),
+        "C1": ("filteredOutFields", "plan", "pro"),
+    }
+    assert "plan" not in harness.user("c0@example.com")["dataFields"]

@@ -72,6 +72,8 @@ class ListDestination:
             return outcome
         # A user no longer in the list (or in Iterable) is where the sync wanted them.
         outcome.extend(
-            delivery.bulk_failures(ok, result, self.identity.key, operation, not_found_is_done=True)
+            delivery.bulk_failures(
+                ok, result, self.identity.key, operation, not_found_is_done=True
+            )
         )
         return outcome

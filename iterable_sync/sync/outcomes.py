@@ -51,9 +51,9 @@ class DiffRow:
     @classmethod
     def from_values(cls, values: Sequence[Any]) -> "DiffRow":
         """A row of ``SELECT {DIFF_COLUMNS}``, by position (no dict per row)."""
-        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = values[
-            :9
-        ]
+        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = (
+            values[:9]
+        )
         kept, fast = values[9:]
         return cls(
             int(seq),
@@ -103,8 +103,8 @@ class BatchOutcome:
     released: list[DiffRow] = field(default_factory=list)
     #: Rows Iterable took without some of their fields (``filteredOutFields``: the project
     #: drops fields it does not know), one error per field dropped. Each row is as state
-    #: records it: without those fields, its hash not the record's (``dropped_fields.held``), so
-    #: the next diff finds them "added" and sends the row again.
+    #: records it: without those fields, its hash not the record's
+    #: (``dropped_fields.held``), so the next diff finds them "added" and sends it again.
     partial: list[tuple[DiffRow, list[RowError]]] = field(default_factory=list)
     lookups: int = 0
     #: Fields Iterable created for these rows (``createdFields``), and those it dropped.
@@ -145,8 +145,9 @@ class RunTally:
     accepted: int = 0
     not_found: int = 0
     failed: int = 0
-    #: Rows Iterable took with some fields dropped: neither accepted (not all delivered)
-    #: nor failed (state records what Iterable holds of them).
+    #: Rows Iterable took with some fields dropped: not accepted (not all was delivered),
+    #: not failed either (state records what Iterable holds of them); SYNC_RUNS counts
+    #: them in FAILED.
     partial: int = 0
     quarantined: int = 0
     deferred: int = 0

@@ -72,6 +72,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="Iterable's documented preferUserId: create placeholder users",
     )
+    parser.add_argument(
+        "--unknown-fields",
+        choices=["allow", "drop"],
+        default="allow",
+        help="the project's setting for unrecognized fields (createNewFields not sent)",
+    )
     parser.add_argument("--log-level", default="warning")
     return parser.parse_args(argv)
 
@@ -87,6 +93,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         latency_ms=args.latency_ms,
         project_id=args.project_id,
         prefer_user_id_creates=args.prefer_user_id_creates,
+        unknown_fields=args.unknown_fields,
     )
 
 

@@ -6,6 +6,8 @@
 - ``GET|PUT /_emulator/limits``         ``{"mode": "real"|"off", "overrides": {...}}``
 - ``GET|DELETE /_emulator/calls``       call log (``?since=<seq>&limit=``)
 - ``POST /_emulator/users``             seed users: ``{"users": [...]}`` any size, no limits
+                                        (their new fields are created whatever the setting)
+- ``GET|PUT /_emulator/settings``       project settings: ``{"unknownFields": "allow"|"drop"}``
 - ``GET  /_emulator/state``             summary: users, fields, lists, catalogs, events
 - ``GET  /_emulator/``                  the same as a small HTML page (``?api_key=`` allowed)
 """
@@ -97,8 +99,22 @@ async def seed_users(request: Request) -> Response:
     rt = _rt(request)
     body = jsonbody.parse_body(await request.body(), jsonbody.SEED_USERS, request.url.path)
     inputs = [UserInput.from_body(u) for u in body["users"]]
-    result = await run_in_threadpool(write_users, rt.project, inputs)
+    result = await run_in_threadpool(write_users, rt.project, inputs, create_fields=True)
     return Json(bulk_body(result))
+
+
+async def settings(request: Request) -> Response:
+    """The project's settings; ``unknownFields`` is Iterable's project setting "to allow or
+    drop unrecognized fields" that a request without ``createNewFields`` follows."""
+    project = _rt(request).project
+    if request.method == "PUT":
+        body = await _json(request)
+        if "unknownFields" in body:
+            try:
+                project.set_unknown_fields(str(body["unknownFields"]))
+            except ValueError as exc:
+                raise bad_params(str(exc)) from None
+    return Json({"unknownFields": project.unknown_fields})
 
 
 async def state(request: Request) -> Response:
@@ -153,6 +169,7 @@ ADMIN_ROUTES: list[Route] = [
     Route("/_emulator/limits", limits, methods=["GET", "PUT"]),
     Route("/_emulator/calls", calls, methods=["GET", "DELETE"]),
     Route("/_emulator/users", seed_users, methods=["POST"]),
+    Route("/_emulator/settings", settings, methods=["GET", "PUT"]),
     Route("/_emulator/state", state, methods=["GET"]),
     Route("/_emulator/", page, methods=["GET"]),
     Route("/_emulator", page, methods=["GET"]),

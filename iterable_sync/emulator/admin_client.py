@@ -70,6 +70,13 @@ class AdminClient:
     def seed_users(self, users: list[dict[str, Any]]) -> dict[str, Any]:
         return self._call("POST", "users", json={"users": users})
 
+    def settings(self) -> dict[str, Any]:
+        return self._call("GET", "settings")
+
+    def set_unknown_fields(self, setting: str) -> dict[str, Any]:
+        """The project's setting for unrecognized fields: ``"allow"`` or ``"drop"``."""
+        return self._call("PUT", "settings", json={"unknownFields": setting})
+
     def state(self) -> dict[str, Any]:
         return self._call("GET", "state")
 

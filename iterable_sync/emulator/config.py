@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_API_KEY = "emulator-key"
+#: The project settings for unrecognized fields (see ``EmulatorConfig.unknown_fields``).
+UNKNOWN_FIELDS = ("allow", "drop")
 
 
 def default_state_dir() -> Path:
@@ -35,6 +37,10 @@ class EmulatorConfig:
     # @placeholder.email address; this project's contract is that it never creates one.
     prefer_user_id_creates: bool = False
     call_log_size: int = 10_000
+    # The project's setting for fields it does not know yet: "allow" creates them, "drop"
+    # leaves them out (``createNewFields``: "Defaults to project's setting to allow or drop
+    # unrecognized fields", ApiUserUpdateRequest in Iterable's spec).
+    unknown_fields: str = "allow"
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir)
@@ -42,6 +48,8 @@ class EmulatorConfig:
             raise ValueError(f"project_type must be email, userId or hybrid: {self.project_type}")
         if self.rate_limits not in ("real", "off"):
             raise ValueError(f"rate_limits must be real or off: {self.rate_limits}")
+        if self.unknown_fields not in UNKNOWN_FIELDS:
+            raise ValueError(f"unknown_fields must be allow or drop: {self.unknown_fields}")
 
     @property
     def db_path(self) -> Path:

@@ -47,6 +47,11 @@ class EventInput:
     event_type: str = "customEvent"
     extra: dict[str, Any] = field(default_factory=dict)
     update_user: bool = False  # purchases and carts also write the profile
+    #: The event's ``createNewFields`` (per event object in TrackRequest, also inside
+    #: trackBulk's events); None follows the project's setting. Purchases and carts have
+    #: no such parameter and always create their fields (an assumption: their responses,
+    #: IterableApiResponse, have no filteredOutFields to report a drop in).
+    create_fields: bool | None = None
 
     @property
     def category(self) -> str:
@@ -77,7 +82,14 @@ def _track_input(body: dict[str, Any]) -> EventInput:
         created_ms(body.get("createdAt")),
         body.get("dataFields") or {},
         extra=extra,
+        create_fields=body.get("createNewFields"),
     )
+
+
+def _creates(project: Project, event: EventInput) -> bool:
+    if event.update_user:  # a purchase or a cart: see EventInput.create_fields
+        return True
+    return project.creates_fields(event.create_fields)
 
 
 def record_events(project: Project, events: Sequence[EventInput], bulk: bool) -> BatchResult:
@@ -90,7 +102,10 @@ def record_events(project: Project, events: Sequence[EventInput], bulk: bool) ->
                 staged.check(USER, e.user.data, i) if e.update_user else {}
                 for i, e in enumerate(events)
             ]
-            event_fields = [staged.check(e.category, e.data, i) for i, e in enumerate(events)]
+            event_fields = [
+                staged.check(e.category, e.data, i, _creates(project, e))
+                for i, e in enumerate(events)
+            ]
             project.raise_mismatch(staged, events[0].data if events else None, bulk)
             batch = UserBatch(project)
             batch.prefetch([e.user for e in events])

@@ -49,6 +49,7 @@ class EmulatorProcess:
         *,
         rate_limit_overrides: dict[str, dict[str, Any]] | None = None,
         prefer_user_id_creates: bool = False,
+        unknown_fields: str = "allow",
         startup_timeout: float = 20.0,
         stop_timeout: float = 5.0,
     ) -> None:
@@ -61,6 +62,7 @@ class EmulatorProcess:
         self.latency_ms = latency_ms
         self.rate_limit_overrides = rate_limit_overrides
         self.prefer_user_id_creates = prefer_user_id_creates
+        self.unknown_fields = unknown_fields
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._proc: subprocess.Popen[bytes] | None = None
@@ -123,6 +125,8 @@ class EmulatorProcess:
             cmd += ["--rate-limit-overrides", json.dumps(self.rate_limit_overrides)]
         if self.prefer_user_id_creates:
             cmd.append("--prefer-user-id-creates")
+        if self.unknown_fields != "allow":
+            cmd += ["--unknown-fields", self.unknown_fields]
         return cmd
 
     def start(self) -> EmulatorProcess:

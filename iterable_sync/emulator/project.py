@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from iterable_sync.emulator.config import EmulatorConfig
+from iterable_sync.emulator.config import UNKNOWN_FIELDS, EmulatorConfig
 from iterable_sync.emulator.fields import StagedFields, mismatch_error_body, system_fields
 from iterable_sync.emulator.identity import list_field
 from iterable_sync.emulator.responses import ApiError
@@ -23,6 +23,7 @@ class Project:
         # field map is an immutable snapshot, replaced whole when fields are added.
         self.fields: dict[str, dict[str, str]] = {}
         self.forgotten: set[tuple[str, str]] = set()
+        self.unknown_fields = config.unknown_fields
         self._load()
 
     def _load(self) -> None:
@@ -38,7 +39,27 @@ class Project:
 
     def reset(self) -> None:
         self.store.reset()
+        self.unknown_fields = self.config.unknown_fields
         self._load()
+
+    def set_unknown_fields(self, setting: str) -> None:
+        """The project's setting for unrecognized fields: "allow" or "drop" (kept in memory
+        until the next reset or restart, which go back to the start-up setting)."""
+        if setting not in UNKNOWN_FIELDS:
+            raise ValueError(f"unknownFields must be allow or drop: {setting!r}")
+        self.unknown_fields = setting
+
+    def creates_fields(self, requested: bool | None) -> bool:
+        """Whether a request creates the fields the project does not know yet.
+
+        Iterable's spec, ``createNewFields`` (ApiUserUpdateRequest, TrackRequest): "Whether
+        new fields should be ingested and added to the schema. Defaults to project's setting
+        to allow or drop unrecognized fields." BulkUpdateUsersRequest adds: "Added fields
+        will be included in the response's createdFields. Dropped fields will be included in
+        filteredOutFields and not added to user profiles." So the request's value wins, and
+        without one the project's setting decides.
+        """
+        return requested if requested is not None else self.unknown_fields == "allow"
 
     def stage(self) -> StagedFields:
         return StagedFields(self.fields)
@@ -68,6 +89,7 @@ class Project:
     def summary(self) -> dict[str, Any]:
         out = self.store.summary()
         out["projectType"] = self.project_type
+        out["unknownFields"] = self.unknown_fields
         out["fields"] = self.user_fields()
         out["eventFields"] = {
             category.removeprefix("event:"): dict(sorted(paths.items()))

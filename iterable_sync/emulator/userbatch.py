@@ -298,7 +298,7 @@ def write_users(
     inputs: Sequence[UserInput],
     *,
     allow_create: bool = True,
-    create_fields: bool = True,
+    create_fields: bool | None = None,
     bulk: bool = True,
     after: Callable[[BatchResult], None] | None = None,
 ) -> BatchResult:
@@ -308,11 +308,16 @@ def write_users(
     the moment (so it overlaps another request's SQLite work, which runs without the GIL);
     under the lock it is redone only if another request created fields meanwhile. A
     mismatch found either way is final: a field's type never changes once set.
+
+    ``create_fields``: the request's ``createNewFields``; None (not sent) follows the
+    project's setting (``Project.creates_fields``). Fields not created are dropped from the
+    users and reported in ``filtered_fields``.
     """
+    create = project.creates_fields(create_fields)
 
     def check() -> tuple[StagedFields, list[dict[str, Any]]]:
         staged = project.stage()
-        checked = [staged.check(USER, u.data, i, create_fields) for i, u in enumerate(inputs)]
+        checked = [staged.check(USER, u.data, i, create) for i, u in enumerate(inputs)]
         project.raise_mismatch(staged, inputs[0].data if inputs else None, bulk)
         return staged, checked
 

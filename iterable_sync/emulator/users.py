@@ -53,9 +53,7 @@ def update_user(project: Project, body: dict[str, Any]) -> None:
     user = UserInput.from_body(body)
     if user.email is None and user.user_id is None:
         raise bad_params("Either email or userId must be set")
-    result = write_users(
-        project, [user], create_fields=body.get("createNewFields") is not False, bulk=False
-    )
+    result = write_users(project, [user], create_fields=body.get("createNewFields"), bulk=False)
     if result.failures:
         raise_failure(result.failures[0])
 
@@ -73,7 +71,8 @@ def bulk_update(project: Project, body: dict[str, Any]) -> dict[str, Any]:
         project,
         [UserInput.from_body(u) for u in users],
         allow_create=not body.get("updateOnly"),
-        create_fields=body.get("createNewFields") is not False,
+        # Top-level in BulkUpdateUsersRequest (not per user, unlike preferUserId).
+        create_fields=body.get("createNewFields"),
     )
     return bulk_body(result)
 

@@ -70,12 +70,14 @@ class Identity:
 
 def failure_reasons(
     result: BulkUpdateResult | BulkTrackResult | SubscribeResult,
-) -> dict[str, tuple[str, str]]:
-    """Each identifier a bulk answer's failure lists name → (code, message). Emails are also
-    keyed trimmed and lower-cased, as keys built from the model are; userIds are not (they
-    are case-sensitive)."""
+) -> dict[str, tuple[str, str, str]]:
+    """Each identifier a bulk answer's failure lists name → (code, message, field: "email"
+    or "userId", the kind of identifier named). Emails are also keyed trimmed and
+    lower-cased, as keys built from the model are; userIds are not (they are
+    case-sensitive). The deprecated top-level ``invalidEmails``/``invalidUserIds`` count
+    too: older answers (and lists/subscribe, recorded) carry failures only there."""
     failed = result.failed_updates
-    reasons: dict[str, tuple[str, str]] = {}
+    reasons: dict[str, tuple[str, str, str]] = {}
     for code, message, names, is_email in [
         ("invalidEmail", "Iterable rejected the email", failed.invalid_emails, True),
         ("invalidUserId", "Iterable rejected the userId", failed.invalid_user_ids, False),
@@ -88,11 +90,20 @@ def failure_reasons(
         ("invalidEmail", "Iterable rejected the email", result.invalid_emails, True),
         ("invalidUserId", "Iterable rejected the userId", result.invalid_user_ids, False),
     ]:
+        field = "email" if is_email else "userId"
         for name in names:
             if is_email:
-                reasons.setdefault(name.strip().lower(), (code, message))
-            reasons.setdefault(name, (code, message))
+                reasons.setdefault(name.strip().lower(), (code, message, field))
+            reasons.setdefault(name, (code, message, field))
     return reasons
+
+
+def identifier_error(
+    row: DiffRow, operation: str, name: str, reason: tuple[str, str, str]
+) -> RowError:
+    """The row error of a user Iterable named in a failure list, naming the identifier."""
+    code, message, field = reason
+    return RowError(row.pk, operation, code, f"{message}: {name}", field=field, value=name)
 
 
 def bulk_failures(
@@ -116,8 +127,7 @@ def bulk_failures(
         if name in not_found:
             (outcome.accepted if not_found_is_done else outcome.not_found).append(row)
         elif name in reasons:
-            code, message = reasons[name]
-            outcome.failed.append((row, RowError(row.pk, operation, code, f"{message}: {name}")))
+            outcome.failed.append((row, identifier_error(row, operation, name, reasons[name])))
         else:
             outcome.accepted.append(row)
     return outcome

@@ -163,7 +163,11 @@ class SyncRun:
             advanced += [(row, "synced") for row in outcome.accepted]
             advanced += [(row, "not_found") for row in outcome.not_found]
             advanced += [(row, "released") for row in outcome.released]
-            errors += outcome.failed + outcome.quarantined
+            # Iterable holds these users (or events), without the fields it dropped: state
+            # advances to what it holds (each row came back rewritten, see
+            # ``BatchOutcome.partial``), and the row errors say which fields were dropped.
+            advanced += [(row, "synced") for row, _ in outcome.partial]
+            errors += outcome.errors
         calls = self.call_log.drain()
         if not (advanced or errors or calls):
             return

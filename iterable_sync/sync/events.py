@@ -15,9 +15,9 @@ from iterable_sync.iterable import (
     IterableClient,
     PayloadError,
 )
-from iterable_sync.sync import delivery
+from iterable_sync.sync import delivery, dropped_fields
 from iterable_sync.sync.config import SyncConfig
-from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
+from iterable_sync.sync.outcomes import BatchOutcome, DiffRow, RowError
 
 BULK_LIMIT = 1_000
 OPERATION = "events/trackBulk"
@@ -58,8 +58,41 @@ class EventsDestination:
             return delivery.isolate_type_mismatch(rows, exc, self.send, OPERATION)
         except (BadRequestError, PayloadError) as exc:
             return delivery.bisect(rows, exc, self.send, OPERATION)
-        return delivery.bulk_failures(rows, result, self.identity.key, OPERATION)
+        outcome = delivery.bulk_failures(rows, result, self.identity.key, OPERATION)
+        outcome = _disallowed(outcome, result.disallowed_event_names)
+        return dropped_fields.settle(outcome, result, OPERATION)
 
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:
         # An event happened: a row leaving the model does not undo it.
         return BatchOutcome(released=list(rows))
+
+
+def _disallowed(outcome: BatchOutcome, names: list[str]) -> BatchOutcome:
+    """Rows whose event name Iterable's answer lists in ``disallowedEventNames`` failed.
+
+    Iterable's spec gives the list (BulkTrackResponse) without describing it; integrations
+    read it as events not tracked (block/iterable-go marks them failed; rudder-transformer
+    checks it as a failure path; shared/iterable-api-research.md). So such a row is a row
+    error naming the event name, and its state does not advance: it goes again next run,
+    when the project may allow the name.
+    """
+    if not names:
+        return outcome
+    refused = set(names)
+    kept: list[DiffRow] = []
+    for row in outcome.accepted:
+        name = row.payload.get("eventName")
+        if isinstance(name, str) and name in refused:
+            error = RowError(
+                row.pk,
+                OPERATION,
+                "disallowedEventNames",
+                f"Iterable did not track events named {name!r} (disallowedEventNames)",
+                field="eventName",
+                value=name,
+            )
+            outcome.failed.append((row, error))
+        else:
+            kept.append(row)
+    outcome.accepted = kept
+    return outcome

@@ -358,7 +358,9 @@ def _record_run(
                 "SENT": [tally.sent],
                 "ACCEPTED": [tally.accepted],
                 "NOT_FOUND": [tally.not_found],
-                "FAILED": [tally.failed],
+                # Rows Iterable took without some fields count as failed here, so the
+                # rejected-rows alert sees a project dropping a mapped field.
+                "FAILED": [tally.failed + tally.partial],
                 "QUARANTINED": [tally.quarantined + tally.invalid_in_model],
                 "API_CALLS": [tally.api_calls],
                 "SECONDS": [tally.seconds],
@@ -379,6 +381,7 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
         "accepted": tally.accepted,
         "not_found": tally.not_found,
         "failed": tally.failed,
+        "partially_delivered": tally.partial,
         "quarantined": tally.quarantined + tally.invalid_in_model,
         "deferred": tally.deferred,
         "lookups": tally.lookups,
@@ -389,6 +392,9 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
         "records_per_second": round(rate, 1),
         "seconds": round(tally.seconds, 2),
         "calls_by_endpoint": dg.MetadataValue.json(calls),
+        # What Iterable said it created (createdFields) and dropped (filteredOutFields).
+        "created_fields": dg.MetadataValue.json(sorted(tally.created_fields)),
+        "filtered_out_fields": dg.MetadataValue.json(sorted(tally.filtered_fields)),
         "row_errors": dg.MetadataValue.md(
             markdown_table(
                 [{"reason": r, "rows": n} for r, n in tally.errors_by_reason.most_common()]
@@ -467,6 +473,15 @@ def build_sync_asset(
             f"{tally.not_found}, failed {tally.failed}, quarantined "
             f"{tally.quarantined + tally.invalid_in_model}, {tally.api_calls} API calls"
         )
+        if tally.created_fields:
+            created = ", ".join(sorted(tally.created_fields))
+            context.log.info(f"{sync.name}: Iterable created new fields: {created}")
+        if tally.filtered_fields:
+            context.log.warning(
+                f"{sync.name}: Iterable dropped fields it does not know (its project does not "
+                f"create them): {', '.join(sorted(tally.filtered_fields))}; {tally.partial} rows"
+                " delivered without them, see ROW_ERRORS; they are sent again next run"
+            )
         return dg.MaterializeResult(
             metadata={
                 "dry_run": False,

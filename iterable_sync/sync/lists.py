@@ -10,7 +10,7 @@ from iterable_sync.iterable import (
     ListSubscriber,
     PayloadError,
 )
-from iterable_sync.sync import delivery
+from iterable_sync.sync import delivery, dropped_fields
 from iterable_sync.sync.config import ListSync
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
 
@@ -52,7 +52,10 @@ class ListDestination:
         except (BadRequestError, PayloadError) as exc:
             outcome.extend(delivery.bisect(ok, exc, self.send, operation))
             return outcome
-        outcome.extend(delivery.bulk_failures(ok, result, self.identity.key, operation))
+        sent = delivery.bulk_failures(ok, result, self.identity.key, operation)
+        # Subscribers' data fields are user fields: a project that drops unknown ones
+        # reports them in filteredOutFields (UserBulkUpdateListResponse).
+        outcome.extend(dropped_fields.settle(sent, result, operation))
         return outcome
 
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:

@@ -101,7 +101,15 @@ class BatchOutcome:
     #: Rows that left the model where leaving calls for no call to Iterable (a user keeps
     #: its profile, an event stays tracked): state forgets them, nothing was sent.
     released: list[DiffRow] = field(default_factory=list)
+    #: Rows Iterable took without some of their fields (``filteredOutFields``: the project
+    #: drops fields it does not know), one error per field dropped. Each row is as state
+    #: records it: without those fields, its hash not the record's
+    #: (``dropped_fields.held``), so the next diff finds them "added" and sends it again.
+    partial: list[tuple[DiffRow, list[RowError]]] = field(default_factory=list)
     lookups: int = 0
+    #: Fields Iterable created for these rows (``createdFields``), and those it dropped.
+    created_fields: set[str] = field(default_factory=set)
+    filtered_fields: set[str] = field(default_factory=set)
 
     def extend(self, other: "BatchOutcome") -> None:
         self.accepted += other.accepted
@@ -110,11 +118,20 @@ class BatchOutcome:
         self.quarantined += other.quarantined
         self.deferred += other.deferred
         self.released += other.released
+        self.partial += other.partial
         self.lookups += other.lookups
+        self.created_fields |= other.created_fields
+        self.filtered_fields |= other.filtered_fields
+
+    @property
+    def errors(self) -> list[tuple[DiffRow, RowError]]:
+        """Every row error of the batch: refused rows, and each field Iterable dropped."""
+        dropped = [(row, error) for row, errors in self.partial for error in errors]
+        return self.failed + self.quarantined + dropped
 
     @property
     def size(self) -> int:
-        sent = len(self.accepted) + len(self.not_found) + len(self.failed)
+        sent = len(self.accepted) + len(self.not_found) + len(self.failed) + len(self.partial)
         return sent + len(self.quarantined) + len(self.deferred) + len(self.released)
 
 
@@ -128,6 +145,10 @@ class RunTally:
     accepted: int = 0
     not_found: int = 0
     failed: int = 0
+    #: Rows Iterable took with some fields dropped: not accepted (not all was delivered),
+    #: not failed either (state records what Iterable holds of them); SYNC_RUNS counts
+    #: them in FAILED.
+    partial: int = 0
     quarantined: int = 0
     deferred: int = 0
     invalid_in_model: int = 0
@@ -137,6 +158,8 @@ class RunTally:
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
     errors_by_reason: Counter[str] = field(default_factory=Counter)
+    created_fields: set[str] = field(default_factory=set)
+    filtered_fields: set[str] = field(default_factory=set)
 
     def add(self, outcome: BatchOutcome) -> None:
         self.batches += 1
@@ -147,9 +170,12 @@ class RunTally:
         self.failed += len(outcome.failed)
         self.quarantined += len(outcome.quarantined)
         self.deferred += len(outcome.deferred)
+        self.partial += len(outcome.partial)
         self.lookups += outcome.lookups
-        for _, error in outcome.failed + outcome.quarantined:
+        for _, error in outcome.errors:
             self.errors_by_reason[error.code] += 1
+        self.created_fields |= outcome.created_fields
+        self.filtered_fields |= outcome.filtered_fields
 
     @property
     def api_calls(self) -> int:

@@ -14,9 +14,9 @@ from iterable_sync.iterable import (
     RawJSON,
     UserUpdate,
 )
-from iterable_sync.sync import delivery
+from iterable_sync.sync import delivery, dropped_fields
 from iterable_sync.sync.config import Match, Mode, SyncConfig
-from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow, RowError
+from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow
 
 BULK_LIMIT = 1_000
 OPERATION = "users/bulkUpdate"
@@ -144,10 +144,9 @@ class UsersDestination:
             if key in not_found:
                 outcome.not_found.append(row)
             elif key in reasons:
-                code, message = reasons[key]
-                outcome.failed.append(
-                    (row, RowError(row.pk, OPERATION, code, f"{message}: {key}"))
-                )
+                error = delivery.identifier_error(row, OPERATION, key, reasons[key])
+                outcome.failed.append((row, error))
             else:
                 outcome.accepted.append(row)
-        return outcome
+        # Users send their fields bare: the payload is the dataFields object.
+        return dropped_fields.settle(outcome, result, OPERATION, fields_of=_fields, under=None)

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from iterable_sync.iterable import (
+    BulkTrackResult,
     BulkUpdateResult,
     CartUpdate,
     Event,
@@ -171,3 +172,22 @@ def test_an_unknown_user_reads_as_none(client: IterableClient, fake: FakeIterabl
     fake.then(reply(200, {}))
 
     assert client.users.get_by_email("nobody@example.com") is None
+
+
+def test_what_iterable_ignored_is_read_from_bulk_answers() -> None:
+    # BulkTrackResponse and UserBulkUpdateListResponse in Iterable's spec.
+    tracked = BulkTrackResult.model_validate(
+        {
+            **recorded.TRACK_BULK_PARTIAL,
+            "disallowedEventNames": ["blocked"],
+            "filteredOutFields": ["novel"],
+            "createdFields": ["fresh"],
+        }
+    )
+    updated = BulkUpdateResult.model_validate(
+        {**recorded.BULK_UPDATE_OK, "filteredOutFields": ["doc.b"], "createdFields": ["seats"]}
+    )
+
+    assert tracked.disallowed_event_names == ["blocked"]
+    assert (tracked.filtered_out_fields, tracked.created_fields) == (["novel"], ["fresh"])
+    assert (updated.filtered_out_fields, updated.created_fields) == (["doc.b"], ["seats"])

@@ -208,3 +208,27 @@ def test_deleting_a_user_already_gone_is_done_not_retried(warehouse, shared_emul
     meta = harness.sync_run()
     assert (meta["sent"], meta["accepted"], meta["not_found"]) == (1, 1, 0)
     assert harness.sync_run()["write_calls"] == 0
+
+
+def test_an_event_of_a_user_id_nobody_held_is_tracked_once_the_user_exists(
+    warehouse, shared_emulator
+):
+    sync = make(
+        "events", event_name="signup", identifiers={"userId": "USER_ID"},
+        mapping=[{"column": "PLAN", "field": "plan"}],
+    )  # fmt: skip
+    harness = TypedHarness(warehouse=warehouse, emulator=shared_emulator, sync=sync)
+    harness.load(
+        [{"ID": "E0", "USER_ID": "u0", "PLAN": "free"}],
+        {"ID": "VARCHAR", "USER_ID": "VARCHAR", "PLAN": "VARCHAR"},
+    )
+    # events/trackBulk: failedUpdates.notFoundUserIds ["u0"], nothing tracked.
+    assert harness.sync_run()["not_found"] == 1
+
+    shared_emulator.admin.seed_users([{"email": "zero@example.com", "userId": "u0"}])
+    meta = harness.sync_run()
+
+    assert (meta["sent"], meta["accepted"], meta["not_found"]) == (1, 1, 0)
+    with shared_emulator.client() as client:
+        (event,) = client.get("/api/events/zero@example.com").json()["events"]
+    assert (event["eventName"], event["dataFields"]) == ("signup", {"plan": "free"})

@@ -13,7 +13,8 @@ Events and purchases always carry an id — the ``event_id_column``, or the MD5 
 name and the primary key — so re-sending a row (a changed row, or a batch retried after a
 crash) updates the event Iterable already has instead of adding a second one. That is why
 changed event and purchase rows are sent again; carts, email updates matched by email and
-deletions act only when a key first appears.
+deletions act only when a key first appears. Any type but deletions (and catalogs, which have
+no users) also sends a row again while Iterable answers "not found" for it (``retry_due``).
 """
 
 from collections.abc import Callable

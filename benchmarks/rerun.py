@@ -3,8 +3,10 @@
 The job is the product's own assets (model snapshot, diff with its checks, send), run with
 ``dagster.materialize`` on the shipped sync against the emulator (real rate limits, 50 ms
 latency). A first run, unthrottled so that it is quick, sends every record and advances
-state (the users are not in Iterable, so update mode records them as not found). The
-measured second run, in a fresh process, finds no change: it must make zero write calls.
+state (the users are not in Iterable, so update mode records them as not found; the
+shipped sync's `not_found` back-off tries them again from the next day on, not the same
+day). The measured second run, in a fresh process, finds no change: it must make zero write
+calls.
 """
 
 from __future__ import annotations

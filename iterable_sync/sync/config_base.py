@@ -113,6 +113,44 @@ class Duplicates(BaseModel):
         return terms
 
 
+class Retry(StrEnum):
+    """When a row Iterable answered "not found" (no such user) is sent again."""
+
+    EVERY_RUN = "every_run"  # on every run while it stays in the model (the default)
+    #: After 1, 2, 4... days (``first_after_days`` doubled per answer, capped at
+    #: ``max_after_days``), counted in calendar days (UTC) since it was last tried.
+    BACKOFF = "backoff"
+    NEVER = "never"  # only when its data changes (what earlier versions did)
+
+
+class NotFound(BaseModel):
+    """``not_found: {retry: backoff, first_after_days: 1, max_after_days: 16}``.
+
+    A user missing today may exist tomorrow (created by another sync, a sign-up form,
+    another integration), so a row answered "not found" is tried again without waiting for
+    its data to change; this says how often, which is what it costs (see README).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retry: Retry = Retry.EVERY_RUN
+    first_after_days: int = Field(default=1, ge=1, le=365)
+    max_after_days: int = Field(default=16, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _backoff_keys(self) -> Self:
+        given = sorted({"first_after_days", "max_after_days"} & self.model_fields_set)
+        if given and self.retry is not Retry.BACKOFF:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise ValueError(f"{' and '.join(given)} {verb} to `retry: backoff` only")
+        if self.max_after_days < self.first_after_days:
+            raise ValueError(
+                f"max_after_days ({self.max_after_days}) is less than first_after_days "
+                f"({self.first_after_days})"
+            )
+        return self
+
+
 class FieldMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -201,6 +239,8 @@ class SyncConfig(BaseModel):
     nulls: NullPolicy = NullPolicy.KEEP
     #: What happens to rows sharing a primary key (default: keep one, warn).
     duplicates: Duplicates = Field(default_factory=Duplicates)
+    #: How often rows Iterable answered "not found" (no such user) are tried again.
+    not_found: NotFound = Field(default_factory=NotFound)
 
     @field_validator("name")
     @classmethod

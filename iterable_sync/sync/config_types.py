@@ -16,6 +16,7 @@ from iterable_sync.sync.config_base import (
     Identifiers,
     Match,
     Mode,
+    NotFound,
     SyncConfig,
     SyncType,
     no_mapping,
@@ -167,6 +168,11 @@ class CatalogSync(SyncConfig):
             raise ValueError("catalog items are not users: remove `match`")
         return value
 
+    @field_validator("not_found")
+    @classmethod
+    def _no_users_to_find(cls, value: NotFound) -> NotFound:
+        raise ValueError('catalog items are not users, never "not found": remove `not_found`')
+
     @property
     def has_users(self) -> bool:
         return False
@@ -255,6 +261,12 @@ class DeletionsSync(SyncConfig):
     @classmethod
     def _no_mapping(cls, value: list[FieldMapping]) -> list[FieldMapping]:
         return no_mapping("deletions", value)
+
+    @field_validator("not_found")
+    @classmethod
+    def _nothing_to_retry(cls, value: NotFound) -> NotFound:
+        # A user already gone is what a deletion wants: done, never retried (user_actions).
+        raise ValueError("a user not found is already deleted: remove `not_found`")
 
     @model_validator(mode="after")
     def _limit_applies(self) -> Self:

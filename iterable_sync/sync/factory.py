@@ -80,7 +80,8 @@ def build_records_and_diff(
     types = _column_types(session, sync)
     remade = build_records(session, sync, types, project_type, field_types)
     session.execute(sql.state_ddl(sync))
-    session.execute(sql.state_upgrade_sql(sync))
+    for statement in sql.state_upgrade_sql(sync):
+        session.execute(statement)
     for statement in sql.diff_sql(sync, full_resync=full_resync):
         session.execute(statement)
     # Rows whose identity collides leave the diff before it is counted or sent.

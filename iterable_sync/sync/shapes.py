@@ -13,7 +13,8 @@ Events and purchases always carry an id — the ``event_id_column``, or the MD5 
 name and the primary key — so re-sending a row (a changed row, or a batch retried after a
 crash) updates the event Iterable already has instead of adding a second one. That is why
 changed event and purchase rows are sent again; carts, email updates matched by email and
-deletions act only when a key first appears.
+deletions act only when a key first appears. Any type but deletions (and catalogs, which have
+no users) also sends a row again while Iterable answers "not found" for it (``retry_due``).
 """
 
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from iterable_sync.sync.config import (
     Match,
     Mode,
     PurchasesSync,
+    Retry,
     SyncConfig,
     SyncType,
 )
@@ -49,6 +51,7 @@ def literal(text: str) -> str:
 
 def _as_text(column: str) -> str:
     return sql._as_text(column)
+
 
 # Unix time past this is milliseconds (the year 5138 in seconds, 1973 in milliseconds).
 _MAX_UNIX_SECONDS = 100_000_000_000
@@ -106,6 +109,57 @@ def resend_predicate(sync: SyncConfig, full_resync: bool) -> str:
 
 def removal_predicate(sync: SyncConfig) -> str:
     return "TRUE" if semantics(sync).act_on_removal else "FALSE"
+
+
+def retries_not_found(sync: SyncConfig) -> bool:
+    """Whether a row Iterable answered "not found" is worth sending again (``not_found``).
+
+    Per type, from what "not found" means to Iterable there:
+
+    - users (update mode: a lookup that found nobody, ``failedUpdates.notFoundEmails`` /
+      ``notFoundUserIds`` of ``users/bulkUpdate``), ``lists/subscribe`` and
+      ``events/trackBulk`` (``failedUpdates.notFound*``, "email addresses that were not
+      found" in the spec's FailedEventUpdates), ``commerce/trackPurchase`` and
+      ``commerce/updateCart`` and ``users/updateEmail`` (400 ``UnknownEmailError`` /
+      ``UnknownUserIdError``): nothing was written because the user does not exist *yet*;
+      the write is still wanted, and lands once someone creates the user. Retried.
+    - deletions: a user already gone is what ``users/delete`` wanted, and forget/unforget
+      of a user Iterable does not hold has nothing left to do. Done, never retried (the
+      destination records it as accepted: ``user_actions.DeletionsDestination``).
+    - catalog items are not users and are never "not found".
+    """
+    if sync.type in (SyncType.DELETIONS, SyncType.CATALOG):
+        return False
+    return sync.not_found.retry is not Retry.NEVER
+
+
+#: Back-off exponents past this are capped (2**20 days is past any max_after_days).
+_MAX_DOUBLINGS = 20
+
+
+def retry_due(sync: SyncConfig) -> str:
+    """Predicate over a state row (its columns unqualified): the row was answered "not
+    found" and is due to be sent again (``not_found``; the diff gives it the reason
+    ``retry not found``).
+
+    Back-off waits ``first_after_days`` * 2^(tries - 1) days, at most ``max_after_days``,
+    counted in calendar days (UTC) since the row was last tried: a daily run a few seconds
+    early is still a day later. State kept before these columns existed counts one try,
+    last tried when it was last written (LAST_SYNCED)."""
+    if not retries_not_found(sync):
+        return "FALSE"
+    not_found = "COALESCE(OUTCOME = 'not_found', FALSE)"
+    policy = sync.not_found
+    if policy.retry is Retry.EVERY_RUN:
+        return not_found
+    tries = f"LEAST(COALESCE(NOT_FOUND_TRIES, 1) - 1, {_MAX_DOUBLINGS})"
+    doubled = f"{policy.first_after_days} * POWER(2, GREATEST({tries}, 0))"
+    wait = f"LEAST({doubled}, {policy.max_after_days})"
+    days = (
+        "DATEDIFF(DAY, CAST(COALESCE(LAST_TRIED, LAST_SYNCED) AS DATE),"
+        " CAST(CURRENT_TIMESTAMP()::TIMESTAMP_NTZ AS DATE))"
+    )
+    return f"({not_found} AND COALESCE({days} >= {wait}, TRUE))"
 
 
 # --------------------------------------------------------------------------- columns

@@ -20,6 +20,7 @@ from iterable_sync.sync.config import (
     SyncConfig,
     SyncType,
 )
+from iterable_sync.sync.outcomes import NOT_FOUND
 
 DATE_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 
@@ -601,21 +602,44 @@ CREATE TABLE IF NOT EXISTS {SyncTables(sync.name).state} (
   FIRST_SEEN TIMESTAMP_NTZ,
   LAST_SYNCED TIMESTAMP_NTZ,
   LAST_RUN_ID VARCHAR,
-  FAST BIGINT
+  FAST BIGINT,
+  NOT_FOUND_SINCE TIMESTAMP_NTZ,
+  NOT_FOUND_TRIES BIGINT,
+  LAST_TRIED TIMESTAMP_NTZ
 )"""
 
 
-def state_upgrade_sql(sync: SyncConfig) -> str:
-    """State kept by a version without fast hashes gains the column (empty: each row's MD5
-    is computed once, then its fast hash is kept)."""
-    return f"ALTER TABLE {SyncTables(sync.name).state} ADD COLUMN IF NOT EXISTS FAST BIGINT"
+#: Columns later versions added to state, each with its type (``state_upgrade_sql``).
+STATE_ADDED_COLUMNS = (
+    # Fast hashes: empty at first, each row's MD5 is computed once, then its fast hash kept.
+    ("FAST", "BIGINT"),
+    # Retries of rows Iterable answered "not found" (shapes.retry_due): since when the row
+    # has been answered so, how many times in a row, and when it was last sent. Empty in
+    # older state: a not_found row then counts one try, made when it was last written.
+    ("NOT_FOUND_SINCE", "TIMESTAMP_NTZ"),
+    ("NOT_FOUND_TRIES", "BIGINT"),
+    ("LAST_TRIED", "TIMESTAMP_NTZ"),
+)
+
+
+def state_upgrade_sql(sync: SyncConfig) -> list[str]:
+    """State kept by an older version gains the columns it lacks (one statement each:
+    DuckDB adds one column per ALTER)."""
+    state = SyncTables(sync.name).state
+    return [
+        f"ALTER TABLE {state} ADD COLUMN IF NOT EXISTS {name} {type_}"
+        for name, type_ in STATE_ADDED_COLUMNS
+    ]
 
 
 #: Why a row of the diff is sent (its REASON), in the order they take precedence.
-NEW, VALUE_CHANGED, FIELD_ADDED, FIELD_CLEARED, RESYNC, REMOVED = (
-    "new", "value changed", "field added", "field cleared", "resync", "removed"
+#: ``retry not found``: Iterable answered "not found" last time and the row is due again
+#: (syncs.yaml ``not_found``), whether or not its data changed since.
+NEW, RETRY_NOT_FOUND, VALUE_CHANGED, FIELD_ADDED, FIELD_CLEARED, RESYNC, REMOVED = (
+    "new", "retry not found", "value changed", "field added", "field cleared", "resync",
+    "removed",
 )  # fmt: skip
-REASONS = (NEW, VALUE_CHANGED, FIELD_ADDED, FIELD_CLEARED, RESYNC, REMOVED)
+REASONS = (NEW, RETRY_NOT_FOUND, VALUE_CHANGED, FIELD_ADDED, FIELD_CLEARED, RESYNC, REMOVED)
 #: A record whose hash moved although nothing sent would change (a field removed from the
 #: mapping, a value gone null under ``nulls: keep``): its state takes the new hash and the
 #: row leaves the diff (``refresh_unchanged_sql``).
@@ -709,6 +733,9 @@ def diff_sql(
     # type (users: every change; deletions: a key's first appearance only; shapes.py).
     resend = shapes.resend_predicate(sync, full_resync)
     removal = shapes.removal_predicate(sync)
+    # Rows Iterable answered "not found" and due again (syncs.yaml `not_found`): sent whole,
+    # as if new — the user holds none of their fields — with a reason of their own.
+    retry_due = shapes.retry_due(sync)
     fields = list(row.values)
     typed = list(row.typed)
     users = sync.type is SyncType.USERS
@@ -742,6 +769,7 @@ def diff_sql(
     n = range(len(fields))
     reason = f"""CASE
     WHEN IS_NEW THEN {literal(NEW)}
+    WHEN IS_RETRY THEN {literal(RETRY_NOT_FOUND)}
     WHEN IDENTITY_CHANGED OR TYPED_CHANGED OR {_any([f"C{i}" for i in n])}
       THEN {literal(VALUE_CHANGED)}
     WHEN {_any([f"A{i}" for i in n])} THEN {literal(FIELD_ADDED)}
@@ -807,8 +835,10 @@ def diff_sql(
 CREATE OR REPLACE TABLE {t.diff_candidates} AS
 SELECT COALESCE(r.PK, s.PK) AS PK
 FROM (SELECT PK, FAST, INVALID_REASON FROM {t.records}) r
-FULL OUTER JOIN (SELECT PK, FAST, IN_MODEL FROM {t.state}) s ON s.PK = r.PK
-WHERE (r.PK IS NOT NULL AND r.INVALID_REASON IS NULL AND (s.PK IS NULL OR {resend}))
+FULL OUTER JOIN (SELECT PK, FAST, IN_MODEL, {retry_due} AS RETRY_DUE FROM {t.state}) s
+  ON s.PK = r.PK
+WHERE (r.PK IS NOT NULL AND r.INVALID_REASON IS NULL
+    AND (s.PK IS NULL OR {resend} OR (s.IN_MODEL AND s.RETRY_DUE)))
   OR (r.PK IS NULL AND s.IN_MODEL AND {removal})"""
     keys = f"""
 CREATE OR REPLACE TABLE {t.diff_keys} AS
@@ -826,6 +856,8 @@ WITH changes AS (
       AS CHANGE,
     -- Not in state, back in the model, or bound for a new target: sent whole.
     (r.PK IS NOT NULL AND (s.PK IS NULL OR NOT s.IN_MODEL OR {retarget})) AS IS_NEW,
+    -- Answered "not found" and due again: sent whole too, as a retry.
+    COALESCE(r.PK IS NOT NULL AND s.IN_MODEL AND s.RETRY_DUE, FALSE) AS IS_RETRY,
     (r.PK IS NOT NULL AND s.PK IS NOT NULL AND (s.EMAIL IS DISTINCT FROM r.EMAIL
       OR s.USER_ID IS DISTINCT FROM r.USER_ID)) AS IDENTITY_CHANGED,
     s.OUTCOME AS PREVIOUS_OUTCOME,
@@ -836,7 +868,8 @@ WITH changes AS (
     WHERE r.INVALID_REASON IS NULL
   ) r
   FULL OUTER JOIN (
-    SELECT s.PK, s.EMAIL, s.USER_ID, s.HASH, s.IN_MODEL, s.OUTCOME
+    SELECT s.PK, s.EMAIL, s.USER_ID, s.HASH, s.IN_MODEL, s.OUTCOME,
+      {retry_due} AS RETRY_DUE
     FROM {t.state} s JOIN {t.diff_candidates} k ON k.PK = s.PK
   ) s ON s.PK = r.PK
 ),
@@ -873,7 +906,7 @@ based AS (
   -- The MD5 state was judged by, or what would be sent without clearing anything, equal to
   -- the last payload: nothing to do. (A full resync compares every payload.)
   SELECT c.*,
-    CASE WHEN IS_NEW THEN FALSE
+    CASE WHEN IS_NEW OR IS_RETRY THEN FALSE
       WHEN {"FALSE" if full_resync else "RECORD_HASH = STATE_HASH"} THEN TRUE
       ELSE COALESCE({base} = PREVIOUS_PAYLOAD, FALSE) END AS SAME
   FROM last_sent c
@@ -881,7 +914,8 @@ based AS (
 parsed AS (
   -- The last payload is parsed only for rows whose text differs from it.
   SELECT b.*,
-    CASE WHEN NOT SAME AND NOT IS_NEW THEN PARSE_JSON(PREVIOUS_PAYLOAD) END AS LAST_SENT
+    CASE WHEN NOT SAME AND NOT IS_NEW AND NOT IS_RETRY THEN PARSE_JSON(PREVIOUS_PAYLOAD) END
+      AS LAST_SENT
   FROM based b
 ),
 compared AS (
@@ -935,8 +969,14 @@ CREATE OR REPLACE TABLE {SyncTables(sync.name).staging} (
 
 
 def advance_state_sql(sync: SyncConfig, source: str | None = None) -> str:
-    """Fold accepted rows (``source``, by default the staging table) into state."""
+    """Fold accepted rows (``source``, by default the staging table) into state.
+
+    A row answered "not found" counts its tries in a row and keeps when the first of them
+    was (reset by any other outcome); every row records when it was last tried, which the
+    back-off of retries reads (``shapes.retry_due``). In the update, ``tgt`` columns are
+    their values before it (the assignments are evaluated together)."""
     t = SyncTables(sync.name)
+    nf, now = literal(NOT_FOUND), "CURRENT_TIMESTAMP()::TIMESTAMP_NTZ"
     return f"""
 MERGE INTO {t.state} AS tgt
 USING {source or t.staging} AS src
@@ -944,13 +984,20 @@ ON tgt.PK = src.PK
 WHEN MATCHED THEN UPDATE SET
   HASH = src.HASH, FAST = src.FAST, EMAIL = src.EMAIL, USER_ID = src.USER_ID, PAYLOAD = src.PAYLOAD,
   IN_MODEL = src.IN_MODEL, OUTCOME = src.OUTCOME,
-  LAST_SYNCED = CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, LAST_RUN_ID = src.RUN_ID
+  NOT_FOUND_SINCE = CASE WHEN src.OUTCOME = {nf} THEN
+    CASE WHEN tgt.OUTCOME = {nf} THEN COALESCE(tgt.NOT_FOUND_SINCE, tgt.LAST_SYNCED, {now})
+      ELSE {now} END END,
+  NOT_FOUND_TRIES = CASE WHEN src.OUTCOME = {nf} THEN
+    CASE WHEN tgt.OUTCOME = {nf} THEN COALESCE(tgt.NOT_FOUND_TRIES, 1) ELSE 0 END + 1 END,
+  LAST_TRIED = {now}, LAST_SYNCED = {now}, LAST_RUN_ID = src.RUN_ID
 WHEN NOT MATCHED THEN INSERT
   (PK, HASH, FAST, EMAIL, USER_ID, PAYLOAD, IN_MODEL, OUTCOME, FIRST_SEEN, LAST_SYNCED,
-   LAST_RUN_ID)
+   LAST_RUN_ID, NOT_FOUND_SINCE, NOT_FOUND_TRIES, LAST_TRIED)
 VALUES
   (src.PK, src.HASH, src.FAST, src.EMAIL, src.USER_ID, src.PAYLOAD, src.IN_MODEL, src.OUTCOME,
-   CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, src.RUN_ID)"""
+   {now}, {now}, src.RUN_ID,
+   CASE WHEN src.OUTCOME = {nf} THEN {now} END,
+   CASE WHEN src.OUTCOME = {nf} THEN 1 END, {now})"""
 
 
 WRITE_BACK_DDL = [

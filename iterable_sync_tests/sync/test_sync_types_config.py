@@ -69,6 +69,38 @@ def error_of(entry: dict) -> str:
             "sync 's': daily_limit: Input should be less than or equal to 1000",
         ),
         ({"type": "list"}, "identifiers: name the email and/or userId column"),
+        (
+            {"identifiers": {"email": "E"}, "not_found": {"retry": "sometimes"}},
+            "sync 's': not_found.retry: Input should be 'every_run', 'backoff' or 'never'",
+        ),
+        (
+            {"identifiers": {"email": "E"}, "not_found": {"first_after_days": 2}},
+            "sync 's': not_found: Value error, first_after_days applies to `retry: backoff`",
+        ),
+        (
+            {
+                "identifiers": {"email": "E"},
+                "not_found": {"retry": "backoff", "first_after_days": 8, "max_after_days": 4},
+            },
+            "sync 's': not_found: Value error, max_after_days (4) is less than first_after_days",
+        ),
+        (
+            {"identifiers": {"email": "E"}, "not_found": {"retry": "backoff", "after": 1}},
+            "sync 's': not_found.after: Extra inputs are not permitted",
+        ),
+        (
+            {
+                "type": "deletions",
+                "identifiers": {"email": "E"},
+                "action": "delete",
+                "not_found": {"retry": "every_run"},
+            },
+            "sync 's': not_found: Value error, a user not found is already deleted",
+        ),
+        (
+            {"type": "catalog", "catalog": "c", "not_found": {"retry": "never"}},
+            "sync 's': not_found: Value error, catalog items are not users",
+        ),
     ],
 )
 def test_type_specific_keys_are_validated_and_errors_name_the_key(entry, message):

@@ -116,9 +116,12 @@ def test_update_mode_by_email_looks_up_and_never_creates(warehouse, emulator):
     meta = harness.sync_metadata(harness.run(), sync)
     assert (meta["accepted"], meta["not_found"], meta["lookups"]) == (10, 30, 40)
     assert emulator.admin.state()["users"] == 10
-    # Skipped users are remembered: the next run neither looks them up nor sends them.
+    # Users not found are looked up again next run (they may exist by then), and still
+    # never created; the users found are neither looked up nor sent again.
     again = harness.sync_metadata(harness.run(), sync)
-    assert (again["sent"], again["lookups"], again["api_calls"]) == (0, 0, 0)
+    assert (again["sent"], again["lookups"], again["not_found"]) == (30, 30, 30)
+    assert again["write_calls"] == 0
+    assert emulator.admin.state()["users"] == 10
 
 
 def test_invalid_identifiers_are_quarantined_before_sending(warehouse, emulator):

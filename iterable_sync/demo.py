@@ -105,31 +105,35 @@ def run_demo(rows: int, seed: int) -> int:
     warehouse = DuckDBWarehouse(path=str(settings.duckdb_path()))
     _ensure_seeded(warehouse, rows, seed)
 
+    state_dir = settings.home() / "emulator"
     with EmulatorProcess(
-        api_key=EMULATOR_KEY,
-        project_type=settings.project_type(),
-        state_dir=settings.home() / "emulator",
+        api_key=EMULATOR_KEY, project_type=settings.project_type(), state_dir=state_dir
     ) as emulator:
         if int(emulator.admin.state().get("users", 0)) == 0:
             users = _existing_users(warehouse)
             emulator.admin.seed_users(users)
             print(f"Iterable emulator: {len(users):,} users already exist in the project.")
-        print(f"Iterable emulator at {emulator.base_url} (UI: {emulator.base_url}/_emulator/)")
-        os.environ["ITERABLE_BASE_URL"] = emulator.base_url
-        os.environ["ITERABLE_API_KEY"] = EMULATOR_KEY
+    # The run starts the embedded emulator on that state itself, as every run without a key
+    # does: its destination is then the emulator's state, the same from run to run (a URL
+    # given here would name a port that changes each time). The demo never writes to a
+    # project named by the environment.
+    for name in ("ITERABLE_BASE_URL", "ITERABLE_API_KEY"):
+        if os.environ.pop(name, None):
+            print(f"The demo ignores {name}: it runs on the embedded emulator.")
+    print(f"Iterable emulator state: {state_dir} (the run log gives its URL and /_emulator/ UI)")
 
-        from iterable_sync.definitions import build_definitions
+    from iterable_sync.definitions import build_definitions
 
-        defs = build_definitions()
-        job = defs.resolve_job_def("daily_sync_job")
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-        if instance is None:
-            instance = dg.DagsterInstance.ephemeral()
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # Step-level INFO lines are the progress report; DEBUG would drown them.
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+    defs = build_definitions()
+    job = defs.resolve_job_def("daily_sync_job")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    if instance is None:
+        instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        # Step-level INFO lines are the progress report; DEBUG would drown them.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
     print("\n".join(_summary(result)))
     return 0 if result.success else 1

@@ -86,9 +86,9 @@ class IterableResource(dg.ConfigurableResource):
     api_key: str = Field(description="Iterable server-side API key (from ITERABLE_API_KEY).")
     base_url: str | None = Field(
         default=None,
-        description="Iterable's host, e.g. https://api.iterable.com or the EU host; "
-        "unset → the embedded emulator, started for the run (build_iterable sets the US "
-        "host whenever a key is given).",
+        description="Iterable's host, e.g. https://api.eu.iterable.com; unset → Iterable's "
+        "US host, or with the emulator's own key (no ITERABLE_API_KEY) the embedded "
+        "emulator, started for the run.",
     )
     project_type: str = Field(
         default="email", description="The project's type: email, userId or hybrid."
@@ -112,8 +112,8 @@ class IterableResource(dg.ConfigurableResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["IterableResource"]:
-        if self.base_url:
-            self._url = self.base_url
+        if not self.is_emulator:
+            self._url = self.base_url or US_BASE_URL
             context.log.info(f"Iterable: writing to {self.destination}")
             yield self
             return
@@ -135,7 +135,9 @@ class IterableResource(dg.ConfigurableResource):
 
     @property
     def is_emulator(self) -> bool:
-        return not self.base_url
+        """The embedded emulator: no base URL and the emulator's own key. A real key with no
+        base URL is Iterable's US host, never the emulator."""
+        return not self.base_url and self.api_key == EMULATOR_KEY
 
     @property
     def state_dir(self) -> Path:
@@ -147,7 +149,7 @@ class IterableResource(dg.ConfigurableResource):
         """Where this resource writes: never the key, only its fingerprint."""
         host = emulator_host(self.state_dir) if self.is_emulator else None
         return DestinationId(
-            host=host or normalize_host(self.base_url or ""),
+            host=host or normalize_host(self.base_url or US_BASE_URL),
             fingerprint=key_fingerprint(self.api_key),
         )
 

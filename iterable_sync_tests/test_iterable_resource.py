@@ -8,6 +8,7 @@ import pytest
 from iterable_sync.emulator import launcher
 from iterable_sync.iterable_resource import (
     US_BASE_URL,
+    IterableResource,
     build_iterable,
     current_destination,
     key_fingerprint,
@@ -37,6 +38,13 @@ def test_a_key_without_a_base_url_writes_to_iterables_us_host(home, monkeypatch,
         assert iterable.destination.host == US_BASE_URL
         assert iterable.destination.fingerprint == key_fingerprint(KEY)
     assert current_destination() == iterable.destination
+
+
+def test_a_resource_given_a_key_and_no_base_url_is_the_us_host(home, no_emulator):
+    """Configured by hand (the launchpad), not from the environment: the same rule."""
+    with dg.build_resources({"iterable": IterableResource(api_key=KEY)}) as resources:
+        assert resources.iterable.url == US_BASE_URL
+        assert resources.iterable.destination.host == US_BASE_URL
 
 
 def test_a_base_url_is_kept_and_named_without_its_trailing_slash(home, monkeypatch, no_emulator):

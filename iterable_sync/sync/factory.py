@@ -496,7 +496,9 @@ def build_sync_asset(sync: SyncConfig, project_type: str, budget: Budget) -> dg.
                     f"SELECT count(*) FROM {sync_checks.LEDGER_TABLE} WHERE PERIOD = ?", [period]
                 )
             )
-            _record_run(session, sync, run_id, started, tally, False, destination.label)
+            _record_run(
+                session, sync, run_id, started, tally, dry_run=False, destination=destination.label
+            )
         context.log.info(
             f"{sync.name}: sent {tally.sent}, accepted {tally.accepted}, not found "
             f"{tally.not_found}, failed {tally.failed}, quarantined "

@@ -130,6 +130,13 @@ def test_state_written_before_destinations_were_recorded_is_not_trusted(synced_o
     assert synced_on_a.write_calls() == before
 
 
+def test_a_sync_binds_to_the_destination_of_its_first_send(synced_on_a):
+    a = synced_on_a.iterable().destination
+    assert bindings(synced_on_a) == [
+        {"DESTINATION": a.host, "FINGERPRINT": a.fingerprint, "REASON": "first send"}
+    ]
+
+
 def test_the_destination_is_recorded_with_runs_calls_and_metadata(synced_on_a):
     label = synced_on_a.iterable().destination.label
     runs = synced_on_a.query("SELECT DISTINCT DESTINATION FROM ITERABLE_SYNC.SYNC_RUNS")

@@ -46,8 +46,7 @@ def prepare(users: int, log: Any = print) -> str:
         snapshot(session, sync, "unchanged")
         for table in (tables.state, tables.diff, tables.records):
             session.execute(f"DROP TABLE IF EXISTS {table}")
-        for ddl in sql.WRITE_BACK_DDL:
-            session.execute(ddl)
+        factory.ensure_ledgers(session)
         # A lock left by a run that was stopped would refuse the next one for its lease.
         session.execute(locks.LOCKS_DDL)
         session.execute(f"DELETE FROM {locks.LOCKS_TABLE}")

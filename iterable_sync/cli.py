@@ -1,4 +1,4 @@
-"""Command line: ``python -m iterable_sync seed|demo|history``."""
+"""Command line: ``python -m iterable_sync seed|demo|history|rebind``."""
 
 import argparse
 import os
@@ -31,6 +31,27 @@ def _history(args: argparse.Namespace) -> int:
     return print_history(args.sync, args.primary_key)
 
 
+def _rebind(args: argparse.Namespace) -> int:
+    """Bind syncs' state to the destination the environment names (same project, new key)."""
+    from iterable_sync.iterable_resource import current_destination
+    from iterable_sync.resources import build_warehouse
+    from iterable_sync.sync import binding
+    from iterable_sync.sync.config import load_syncs
+
+    known = [s.name for s in load_syncs(settings.syncs_file()).syncs]
+    if args.all == bool(args.sync):
+        print("rebind: name one sync, or --all", file=sys.stderr)
+        return 2
+    if args.sync and args.sync not in known:
+        print(f"rebind: no sync {args.sync!r} in {settings.syncs_file()}", file=sys.stderr)
+        return 2
+    destination = current_destination()
+    with build_warehouse().session() as session:
+        for name in known if args.all else [args.sync]:
+            print(binding.rebind_cli(session, name, destination))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="iterable_sync", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     history.add_argument("sync")
     history.add_argument("primary_key")
     history.set_defaults(func=_history)
+
+    rebind = sub.add_parser(
+        "rebind",
+        help="keep a sync's state and bind it to the current ITERABLE_BASE_URL/ITERABLE_API_KEY "
+        "(same Iterable project under a rotated key); for a new project run the sync with "
+        "full_resync instead",
+    )
+    rebind.add_argument("sync", nargs="?", help="the sync's name in syncs.yaml")
+    rebind.add_argument("--all", action="store_true", help="every sync in syncs.yaml")
+    rebind.set_defaults(func=_rebind)
 
     args = parser.parse_args(argv)
     os.environ.setdefault(settings.HOME_ENV, str(settings.home()))

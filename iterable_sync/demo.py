@@ -3,9 +3,8 @@
 It seeds the DuckDB warehouse when it is empty, starts the local Iterable emulator (state
 kept under ITERABLE_SYNC_HOME), gives the emulator the users that "already exist in
 Iterable" — most of the model's contacts, not all, so update mode has users to update and
-users to skip — then runs ``daily_sync_job`` in this process (the run starts the embedded
-emulator on that state) against the Dagster instance under DAGSTER_HOME, so the run shows
-up in ``make ui`` afterwards.
+users to skip — then runs ``daily_sync_job`` in this process against the Dagster instance
+under DAGSTER_HOME, so the run shows up in ``make ui`` afterwards.
 """
 
 import os
@@ -114,12 +113,14 @@ def run_demo(rows: int, seed: int) -> int:
             users = _existing_users(warehouse)
             emulator.admin.seed_users(users)
             print(f"Iterable emulator: {len(users):,} users already exist in the project.")
-    # The run starts the embedded emulator on the same state, as `make ui` does: with no
-    # ITERABLE_API_KEY and no ITERABLE_BASE_URL it is never a real Iterable, so every
-    # example sync (`live: false`) runs too.
-    for name in ("ITERABLE_API_KEY", "ITERABLE_BASE_URL"):
-        os.environ.pop(name, None)
-    print(f"Iterable emulator state: {state_dir} (UI: <emulator url>/_emulator/)")
+    # The run starts the embedded emulator on that state itself, as every run without a key
+    # does: its destination is then the emulator's state, the same from run to run (a URL
+    # given here would name a port that changes each time). The demo never writes to a
+    # project named by the environment.
+    for name in ("ITERABLE_BASE_URL", "ITERABLE_API_KEY"):
+        if os.environ.pop(name, None):
+            print(f"The demo ignores {name}: it runs on the embedded emulator.")
+    print(f"Iterable emulator state: {state_dir} (the run log gives its URL and /_emulator/ UI)")
 
     from iterable_sync.definitions import build_definitions
 

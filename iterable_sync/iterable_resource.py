@@ -1,13 +1,23 @@
 """The Iterable resource: the client library, configured for a Dagster run.
 
-With no ``ITERABLE_BASE_URL`` the run starts the embedded emulator (state kept under
-``ITERABLE_SYNC_HOME``) so the whole product works with no account and no network.
+With no ``ITERABLE_API_KEY`` (and no ``ITERABLE_BASE_URL``) the run starts the embedded
+emulator (state kept under ``ITERABLE_SYNC_HOME``) so the whole product works with no
+account and no network. A key without a base URL means Iterable's US host, never the
+emulator: a real key is never sent to, nor silently replaced by, a local stand-in.
+
+Every run knows which destination it writes to (``DestinationId``: the host and a
+fingerprint of the key that cannot be turned back into it), so the warehouse can say which
+Iterable project each sync's state describes (``sync/binding.py``).
 """
 
+import hashlib
+import hmac
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
@@ -17,6 +27,58 @@ from iterable_sync.iterable import CallRecord, IterableClient, RateLimits, Retry
 
 EMULATOR_KEY = "emulator-key"  # not a secret: it only opens the local emulator
 
+#: Iterable's US data center. Iterable's spec (shared/iterable-openapi.json) says
+#: ``"host": "api.iterable.com"``; "Getting Started with Iterable's API" gives the base URLs
+#: "USDC https://api.iterable.com" and "EDC https://api.eu.iterable.com" (a key works only
+#: on its own data center's host). A key with no base URL is taken to be a US key.
+US_BASE_URL = "https://api.iterable.com"
+
+#: The fingerprint's HMAC key: fixed, so one API key always has one fingerprint (what the
+#: warehouse compares), and specific to this use, so the fingerprint matches no other digest
+#: of the key. It hides nothing by itself; what makes the fingerprint non-reversible is the
+#: key's own entropy (a server-side key is 32 random hex digits) and the truncation.
+_FINGERPRINT_SALT = b"iterable_sync/destination/v1"
+FINGERPRINT_DIGITS = 16
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A short, stable, non-reversible name for an API key: the first 16 hex digits of its
+    HMAC-SHA256 (64 bits: enough to tell two keys apart, far too few to recover one)."""
+    digest = hmac.new(_FINGERPRINT_SALT, api_key.encode(), hashlib.sha256).hexdigest()
+    return digest[:FINGERPRINT_DIGITS]
+
+
+def normalize_host(base_url: str) -> str:
+    """``https://API.iterable.com/`` → ``https://api.iterable.com`` (a path, if any, kept)."""
+    parts = urlsplit(base_url.strip())
+    if not parts.scheme or not parts.netloc:
+        raise ValueError(f"ITERABLE_BASE_URL must be a URL such as {US_BASE_URL}")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def emulator_host(state_dir: Path) -> str:
+    """The embedded emulator, named by its state (its port changes from run to run)."""
+    return f"emulator:{state_dir.expanduser().resolve()}"
+
+
+@dataclass(frozen=True)
+class DestinationId:
+    """Which Iterable project a run writes to: its host and the fingerprint of its key.
+
+    A key names one project (Iterable: "each key belongs to one project"), so the pair tells
+    projects apart; a rotated key of the same project looks like another destination until
+    the sync is rebound (``python -m iterable_sync rebind``)."""
+
+    host: str
+    fingerprint: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.host} #{self.fingerprint}"
+
+    def __str__(self) -> str:
+        return self.label
+
 
 class IterableResource(dg.ConfigurableResource):
     """Iterable's API (or the local emulator standing in for it)."""
@@ -24,8 +86,9 @@ class IterableResource(dg.ConfigurableResource):
     api_key: str = Field(description="Iterable server-side API key (from ITERABLE_API_KEY).")
     base_url: str | None = Field(
         default=None,
-        description="Iterable's host, e.g. https://api.iterable.com or the EU host; "
-        "unset → the embedded emulator, started for the run.",
+        description="Iterable's host, e.g. https://api.eu.iterable.com; unset → Iterable's "
+        "US host, or with the emulator's own key (no ITERABLE_API_KEY) the embedded "
+        "emulator, started for the run.",
     )
     project_type: str = Field(
         default="email", description="The project's type: email, userId or hybrid."
@@ -49,17 +112,20 @@ class IterableResource(dg.ConfigurableResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["IterableResource"]:
-        if self.base_url:
-            self._url = self.base_url
+        if not self.is_emulator:
+            self._url = self.base_url or US_BASE_URL
+            context.log.info(f"Iterable: writing to {self.destination}")
             yield self
             return
         from iterable_sync.emulator.launcher import EmulatorProcess
 
-        state_dir = Path(self.emulator_state_dir or settings.home() / "emulator")
         with EmulatorProcess(
-            api_key=self.api_key, project_type=self.project_type, state_dir=state_dir
+            api_key=self.api_key, project_type=self.project_type, state_dir=self.state_dir
         ) as emulator:
-            context.log.info(f"Iterable: embedded emulator at {emulator.base_url}")
+            context.log.info(
+                f"Iterable: writing to {self.destination}, the embedded emulator at "
+                f"{emulator.base_url}"
+            )
             self._url = emulator.base_url
             yield self
 
@@ -69,7 +135,23 @@ class IterableResource(dg.ConfigurableResource):
 
     @property
     def is_emulator(self) -> bool:
-        return not self.base_url
+        """The embedded emulator: no base URL and the emulator's own key. A real key with no
+        base URL is Iterable's US host, never the emulator."""
+        return not self.base_url and self.api_key == EMULATOR_KEY
+
+    @property
+    def state_dir(self) -> Path:
+        """The embedded emulator's state (unused when ``base_url`` is set)."""
+        return Path(self.emulator_state_dir or settings.home() / "emulator")
+
+    @property
+    def destination(self) -> DestinationId:
+        """Where this resource writes: never the key, only its fingerprint."""
+        host = emulator_host(self.state_dir) if self.is_emulator else None
+        return DestinationId(
+            host=host or normalize_host(self.base_url or US_BASE_URL),
+            fingerprint=key_fingerprint(self.api_key),
+        )
 
     def client(self, on_call: Callable[[CallRecord], None] | None = None) -> IterableClient:
         return IterableClient(
@@ -83,13 +165,30 @@ class IterableResource(dg.ConfigurableResource):
 
 
 def build_iterable() -> IterableResource:
+    """The resource the environment asks for: no key → the embedded emulator; a key →
+    ``ITERABLE_BASE_URL``, or Iterable's US host when that is unset. (A base URL without a
+    key fails when the run starts, naming the missing ``ITERABLE_API_KEY``.)"""
     base_url = os.environ.get("ITERABLE_BASE_URL") or None
     project_type = os.environ.get("ITERABLE_PROJECT_TYPE", "email")
     if not settings.real_destination():
         return IterableResource(api_key=EMULATOR_KEY, project_type=project_type)
     return IterableResource(
-        api_key=dg.EnvVar("ITERABLE_API_KEY"), base_url=base_url, project_type=project_type
+        api_key=dg.EnvVar("ITERABLE_API_KEY"),
+        base_url=base_url or US_BASE_URL,
+        project_type=project_type,
     )
+
+
+def current_destination() -> DestinationId:
+    """The destination ``build_iterable`` would write to, read from the environment without
+    starting anything (for the command line, where the key is not a Dagster ``EnvVar``)."""
+    key = os.environ.get("ITERABLE_API_KEY")
+    base_url = os.environ.get("ITERABLE_BASE_URL") or None
+    if base_url is None and not key:
+        return IterableResource(api_key=EMULATOR_KEY).destination
+    if not key:
+        raise ValueError("ITERABLE_BASE_URL is set but ITERABLE_API_KEY is not")
+    return IterableResource(api_key=key, base_url=base_url or US_BASE_URL).destination
 
 
 def build_rate_limits(scale: float) -> RateLimits:

@@ -2,7 +2,7 @@
 
 Switching from the embedded defaults to production is configuration, never a code change:
 ``ITERABLE_SYNC_WAREHOUSE=snowflake`` plus the ``SNOWFLAKE_*`` variables, and
-``ITERABLE_BASE_URL`` plus ``ITERABLE_API_KEY``.
+``ITERABLE_API_KEY`` (Iterable's US host; ``ITERABLE_BASE_URL`` for another, such as the EU's).
 """
 
 from iterable_sync import settings

@@ -1,5 +1,5 @@
 """Run the emulator as a subprocess on 127.0.0.1 — for tests and for product runs without
-``ITERABLE_BASE_URL``::
+``ITERABLE_API_KEY``::
 
     with EmulatorProcess(api_key, project_type="email", state_dir=tmp) as emu:
         httpx.post(f"{emu.base_url}/api/users/update", headers={"Api-Key": api_key}, ...)

@@ -109,6 +109,8 @@ class SyncRun:
     run_id: str
     max_in_flight: int = 4
     progress: Progress | None = None
+    #: The destination's label (``DestinationId.label``) written beside each API call.
+    written_to: str | None = None
 
     def __post_init__(self) -> None:
         self.tables = sql.SyncTables(self.sync.name)
@@ -193,7 +195,10 @@ class SyncRun:
             if errors:
                 session.append(sql.ROW_ERRORS_TABLE, _row_errors_table(errors, self, now))
             if calls:
-                session.append(sql.API_CALLS_TABLE, calls_table(calls, self.run_id, self.sync.name))
+                session.append(
+                    sql.API_CALLS_TABLE,
+                    calls_table(calls, self.run_id, self.sync.name, self.written_to),
+                )
             session.execute("COMMIT")
         except BaseException:
             session.execute("ROLLBACK")
@@ -304,7 +309,12 @@ def _row_errors_table(
     )
 
 
-def calls_table(calls: list[CallLogEntry], run_id: str, sync_name: str) -> pa.Table:
+def calls_table(
+    calls: list[CallLogEntry], run_id: str, sync_name: str, destination: str | None = None
+) -> pa.Table:
+    """The ledger's rows; ``destination`` (its label) only where the table has the column
+    (``binding.ensure_tables``)."""
+    extra = {} if destination is None else {"DESTINATION": [destination] * len(calls)}
     return pa.table(
         {
             "RUN_ID": [run_id] * len(calls),
@@ -319,5 +329,6 @@ def calls_table(calls: list[CallLogEntry], run_id: str, sync_name: str) -> pa.Ta
             "FAIL_COUNT": pa.array([c.fail_count for c in calls], pa.int32()),
             "ERROR_CODE": pa.array([c.error_code for c in calls], pa.string()),
             "ATTEMPT": pa.array([c.attempt for c in calls], pa.int32()),
+            **extra,
         }
     )

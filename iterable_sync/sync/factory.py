@@ -18,7 +18,7 @@ from iterable_sync.iterable import CallRecord
 from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.metadata import markdown_table
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import locks, sql
+from iterable_sync.sync import binding, locks, sql
 from iterable_sync.sync.config import Budget, NullPolicy, SyncConfig
 from iterable_sync.sync.destinations import build_destination
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
@@ -36,7 +36,14 @@ SYNC_TAG = "iterable_sync/sync"
 class DiffConfig(dg.Config):
     full_resync: bool = Field(
         default=False,
-        description="Ignore state and resend every row (after a data loss on Iterable's side).",
+        description="Ignore state and resend every row (after a data loss on Iterable's "
+        "side). When the state belongs to another destination (a new project), the old "
+        "state is dropped and every row of the model is sent to this one.",
+    )
+    rebind: bool = Field(
+        default=False,
+        description="The state belongs to another destination that is this same Iterable "
+        "project (a rotated key, a new URL): keep the state, bind it to this destination.",
     )
 
 
@@ -194,6 +201,13 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
     return "\n\n".join(parts)
 
 
+def ensure_ledgers(session: WarehouseSession) -> None:
+    """The run records, call ledger and row errors, with their DESTINATION column."""
+    for ddl in sql.WRITE_BACK_DDL:
+        session.execute(ddl)
+    binding.ensure_tables(session)
+
+
 def build_diff_asset(
     sync: SyncConfig, kind: str, project_type: str, budget: Budget
 ) -> dg.AssetsDefinition:
@@ -229,9 +243,22 @@ def build_diff_asset(
             # so the sync is claimed before it is touched (see sync/locks.py).
             locks.claim(session, sync.name, context.run.run_id, _run_finished(context))
             try:
-                for ddl in sql.WRITE_BACK_DDL:
-                    session.execute(ddl)
-                write_calls(session, call_log, sync, context.run.run_id)
+                ensure_ledgers(session)
+                write_calls(session, call_log, sync, context.run.run_id, iterable)
+                # The state read below must be the current destination's (sync/binding.py).
+                try:
+                    settled = binding.settle(
+                        session,
+                        sync.name,
+                        iterable.destination,
+                        context.run.run_id,
+                        rebind=config.rebind,
+                        full_resync=config.full_resync,
+                    )
+                except binding.DestinationMismatch as exc:
+                    raise dg.Failure(description=str(exc)) from None
+                if settled is not None:
+                    context.log.warning(f"{sync.name}: {settled}, bound to {iterable.destination}")
                 column_types = _column_types(session, sync)
                 field_types = sync_checks.infer_field_types(
                     session, sync, snapshot_table(sync), column_types, existing
@@ -262,6 +289,8 @@ def build_diff_asset(
                 **counts,
                 "new_queried_records": new_records,
                 "full_resync": config.full_resync,
+                "destination": iterable.destination.label,
+                "destination_settled": settled or "",
                 "field_types": dg.MetadataValue.json(field_types),
                 "nulls": sync.nulls.value,
                 "would_clear": dg.MetadataValue.json(cleared),
@@ -304,12 +333,19 @@ def _call_entry(record: CallRecord) -> CallLogEntry:
 
 
 def write_calls(
-    session: WarehouseSession, call_log: CallLog, sync: SyncConfig, run_id: str
+    session: WarehouseSession,
+    call_log: CallLog,
+    sync: SyncConfig,
+    run_id: str,
+    iterable: IterableResource,
 ) -> None:
     """Calls made outside the send (schema reads) are accounted for too."""
     calls = call_log.drain()
     if calls:
-        session.append(sql.API_CALLS_TABLE, calls_table(calls, run_id, sync.name))
+        session.append(
+            sql.API_CALLS_TABLE,
+            calls_table(calls, run_id, sync.name, iterable.destination.label),
+        )
 
 
 def quarantine_invalid_records(session: WarehouseSession, sync: SyncConfig, run_id: str) -> int:
@@ -341,11 +377,13 @@ def _record_run(
     started: datetime,
     tally: RunTally,
     dry_run: bool,
+    destination: str,
 ) -> None:
     session.append(
         sql.RUNS_TABLE,
         pa.table(
             {
+                "DESTINATION": [destination],
                 "RUN_ID": [run_id],
                 "SYNC": [sync.name],
                 "STARTED_AT": [started],
@@ -432,9 +470,9 @@ def build_sync_asset(
         refuse_example(sync)
         started = datetime.now(UTC).replace(tzinfo=None)
         run_id = context.run.run_id
+        destination = iterable.destination
         with warehouse.session() as session, _holding(session, sync, context):
-            for ddl in sql.WRITE_BACK_DDL:
-                session.execute(ddl)
+            ensure_ledgers(session)
             if config.dry_run:
                 tally = RunTally()
                 counts = {
@@ -451,8 +489,15 @@ def build_sync_asset(
                         "dry_run": True,
                         **tally_metadata(tally),
                         "would_send": dg.MetadataValue.md(diff_preview(session, sync)),
+                        "destination": destination.label,
                     }
                 )
+            # No call before the sync is bound to where it writes (bound on its first send).
+            try:
+                binding.bind_for_send(session, sync.name, destination, run_id)
+            except binding.DestinationMismatch as exc:
+                raise dg.Failure(description=str(exc)) from None
+            context.log.info(f"{sync.name}: writing to {destination}")
             tally = send_diff(session, sync, iterable, project_type, run_id, context.log)
             session.execute(
                 sql.history_sql(sync, sync.operation),
@@ -468,11 +513,14 @@ def build_sync_asset(
                     f"SELECT count(*) FROM {sync_checks.LEDGER_TABLE} WHERE PERIOD = ?", [period]
                 )
             )
-            _record_run(session, sync, run_id, started, tally, dry_run=False)
+            _record_run(
+                session, sync, run_id, started, tally, dry_run=False, destination=destination.label
+            )
         context.log.info(
             f"{sync.name}: sent {tally.sent}, accepted {tally.accepted}, not found "
             f"{tally.not_found}, failed {tally.failed}, quarantined "
             f"{tally.quarantined + tally.invalid_in_model}, {tally.api_calls} API calls"
+            f" to {destination}"
         )
         if tally.created_fields:
             created = ", ".join(sorted(tally.created_fields))
@@ -486,6 +534,7 @@ def build_sync_asset(
         return dg.MaterializeResult(
             metadata={
                 "dry_run": False,
+                "destination": destination.label,
                 **tally_metadata(tally),
                 "budget_used": used,
                 "budget_left": max(budget.queried_records - used, 0),
@@ -550,12 +599,16 @@ def send_diff(
             run_id=run_id,
             max_in_flight=iterable.max_in_flight,
             progress=progress,
+            written_to=iterable.destination.label,
         )
         tally = run.execute()
     # Calls no batch carried to the ledger (creating a list when nothing was sent).
     leftover = call_log.drain()
     if leftover:
-        session.append(sql.API_CALLS_TABLE, calls_table(leftover, run_id, sync.name))
+        session.append(
+            sql.API_CALLS_TABLE,
+            calls_table(leftover, run_id, sync.name, iterable.destination.label),
+        )
         for entry in leftover:
             tally.calls[(f"{entry.method} {entry.endpoint}", str(entry.status or "error"))] += 1
     tally.invalid_in_model = quarantine_invalid_records(session, sync, run_id)

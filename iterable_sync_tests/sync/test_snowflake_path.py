@@ -209,6 +209,24 @@ def test_rerun_without_change_makes_zero_write_calls(snowflake_warehouse, shared
     assert harness.write_calls(since=seq) == []
 
 
+def test_another_destination_refuses_until_rebound(snowflake_warehouse, shared_emulator, emulator):
+    """The binding's SQL (sync/binding.py: the table, the ledgers' new column, the lookup)
+    on the Snowflake path: a second project refuses; rebound, it sends nothing."""
+    rows = [contact(i) for i in range(N)]
+    harness = contacts_harness(snowflake_warehouse, shared_emulator, rows)
+    harness.run()
+    harness.emulator = emulator
+
+    refused = harness.run(raise_on_error=False)
+    rebound = harness.run(run_config={"ops": {"contacts_diff": {"config": {"rebind": True}}}})
+
+    assert not refused.success
+    meta = harness.sync_metadata(rebound, harness.sync)
+    assert (meta["sent"], meta["write_calls"]) == (0, 0)
+    assert meta["destination"] == harness.iterable().destination.label
+    assert harness.write_calls() == []
+
+
 def test_one_percent_changed_sends_only_those_rows_as_value_changed(
     snowflake_warehouse, shared_emulator
 ):

@@ -4,7 +4,7 @@ It runs from the project root exactly as ``make ui`` does (``[tool.dagster]`` an
 workspace.yaml pick the code location), on 127.0.0.1 and a free port, against throw-away
 state: ``DAGSTER_HOME`` holds a copy of the repo's dagster.yaml (so the QueuedRunCoordinator
 and the daemon that dequeues are the real ones) and ``ITERABLE_SYNC_HOME`` holds a small
-seeded DuckDB warehouse. Without ``ITERABLE_BASE_URL`` every run starts the embedded Iterable
+seeded DuckDB warehouse. Without ``ITERABLE_API_KEY`` every run starts the embedded Iterable
 emulator, whose state (under ``ITERABLE_SYNC_HOME``) is given the users that "already exist in
 Iterable" first, as ``make demo`` does, so an update-mode send has users to update.
 

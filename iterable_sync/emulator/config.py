@@ -31,9 +31,6 @@ class EmulatorConfig:
     faults: dict[str, Any] | None = None
     latency_ms: float = 0.0
     project_id: int = 10_000
-    # Iterable's docs say preferUserId=true creates an unknown userId's user with a
-    # @placeholder.email address; this project's contract is that it never creates one.
-    prefer_user_id_creates: bool = False
     call_log_size: int = 10_000
 
     def __post_init__(self) -> None:

@@ -48,7 +48,6 @@ class EmulatorProcess:
         latency_ms: float = 0.0,
         *,
         rate_limit_overrides: dict[str, dict[str, Any]] | None = None,
-        prefer_user_id_creates: bool = False,
         startup_timeout: float = 20.0,
         stop_timeout: float = 5.0,
     ) -> None:
@@ -60,7 +59,6 @@ class EmulatorProcess:
         self.faults = faults
         self.latency_ms = latency_ms
         self.rate_limit_overrides = rate_limit_overrides
-        self.prefer_user_id_creates = prefer_user_id_creates
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._proc: subprocess.Popen[bytes] | None = None
@@ -121,8 +119,6 @@ class EmulatorProcess:
             cmd += ["--faults", json.dumps(self.faults)]
         if self.rate_limit_overrides:
             cmd += ["--rate-limit-overrides", json.dumps(self.rate_limit_overrides)]
-        if self.prefer_user_id_creates:
-            cmd.append("--prefer-user-id-creates")
         return cmd
 
     def start(self) -> EmulatorProcess:

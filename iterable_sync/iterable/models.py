@@ -106,9 +106,12 @@ class UserUpdate(_Identified):
 
     #: The fields, or their JSON text already encoded (`RawJSON`, sent as is).
     data_fields: JsonObject | RawJSON = Field(default_factory=dict)
-    #: Email-based projects only: write to the user with this userId, never create one.
+    #: Spec: "Whether or not a new user should be created if the request includes a
+    #: userId that doesn't yet exist in the Iterable project. Defaults to false. Only
+    #: respected in API calls for email-based projects." True creates a user with an
+    #: auto-generated ``@placeholder.email`` address (support article 29156459027348).
     prefer_user_id: bool | None = None
-    #: Merge top-level objects into the stored ones instead of replacing them.
+    #: Spec: "Merge top-level objects instead of overwriting them. Defaults to false."
     merge_nested_objects: bool | None = None
 
     @staticmethod
@@ -154,6 +157,7 @@ class ListSubscriber(_Identified):
     """One subscriber for `lists/subscribe` (only the identifier is sent to unsubscribe)."""
 
     data_fields: JsonObject | None = None
+    #: As `UserUpdate.prefer_user_id` (OptionalApiUser): True creates placeholder users.
     prefer_user_id: bool | None = None
     merge_nested_objects: bool | None = None
 

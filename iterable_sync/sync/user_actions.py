@@ -1,4 +1,5 @@
-"""One-call-per-user actions: email changes (`users/updateEmail`) and deletions
+"""One-call-per-user actions: email changes (`users/updateEmail` in email-based projects,
+`users/update` with ``dataFields.email`` in userID-based and hybrid ones) and deletions
 (delete, forget, unforget). Each fires when a key first appears (an email change matched
 by userId also when its new email changes), never again for a key already done.
 
@@ -72,11 +73,14 @@ class EmailUpdatesDestination:
         elif self.project_type == "email":
             users.update_email(new_email, current_user_id=row.user_id)
         else:
-            # userID-based and hybrid projects change an email through users/update; a
-            # lookup first, so that a change never creates a user.
+            # Spec, users/updateEmail: "To update an email in a userID-based or hybrid
+            # project, use POST /api/users/update". Support article 217502386 ("Updating a
+            # User's Email Address or User ID") gives the body: {"userId": "oldUserId",
+            # "dataFields": {"email": "new@example.com"}}. users/update creates a user it
+            # does not have, so a lookup comes first: a change never creates a user.
             if users.get_by_user_id(row.user_id or "") is None:
                 raise NotFoundError(404, "UnknownUserIdError", f"no user {row.user_id!r}")
-            users.update(UserUpdate(user_id=row.user_id, email=new_email))
+            users.update(UserUpdate(user_id=row.user_id, data_fields={"email": new_email}))
 
     def send(self, rows: list[DiffRow]) -> BatchOutcome:
         return delivery.each_row(

@@ -267,7 +267,8 @@ async def catalog_items_delete(request: Request) -> Response:
 async def catalog_items_list(request: Request) -> Response:
     page, size = _int_query(request, "page", 1), _int_query(request, "pageSize", 10)
     order = request.query_params.get("orderBy", "itemId")
-    asc = _bool_query(request, "sortAscending", True)
+    # Spec: "Sort results by ascending (Defaults to false)."
+    asc = _bool_query(request, "sortAscending", False)
     name = request.path_params["catalogName"]
     params = await _run(catalogs.list_items, _project(request), name, page, size, order, asc)
     return success(params=params)

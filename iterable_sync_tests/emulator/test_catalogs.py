@@ -119,7 +119,9 @@ def test_items_list_pages(api: httpx.Client) -> None:
     api.post("/api/catalogs/products/items", json={
         "documents": {f"i{n:02d}": {"n": n} for n in range(25)},
         "replaceUploadedFieldsOnly": False})
-    params = api.get("/api/catalogs/products/items", params={"page": 2, "pageSize": 10}).json()
+    # sortAscending "Defaults to false" (spec): ask for ascending.
+    query = {"page": 2, "pageSize": 10, "sortAscending": "true"}
+    params = api.get("/api/catalogs/products/items", params=query).json()
     page = params["params"]
     assert page["totalItemsCount"] == 25
     assert [i["itemId"] for i in page["catalogItemsWithProperties"]][:2] == ["i10", "i11"]

@@ -72,6 +72,8 @@ def _to_unix_seconds(value: Any) -> Any:
 
 
 UnixSeconds = Annotated[int, BeforeValidator(_to_unix_seconds)]
+#: A spec field of ``format: int32``.
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class _Payload(BaseModel):
@@ -203,11 +205,21 @@ class Purchase(_Payload):
     user: UserUpdate
     items: list[PurchaseItem]
     total: float
+    #: Spec: "Optional purchase id. If a purchase exists with that id, the purchase will be
+    #: updated. ... Note that this ID cannot be longer than 512 bytes."
     id: str | None = None
     created_at: UnixSeconds | None = None
     data_fields: JsonObject | None = None
-    campaign_id: int | None = None
-    template_id: int | None = None
+    #: TrackPurchaseRequest types both as int32 (events' are int64).
+    campaign_id: Int32 | None = None
+    template_id: Int32 | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_fits(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) > _MAX_EVENT_ID_BYTES:
+            raise ValueError(f"purchase id is longer than {_MAX_EVENT_ID_BYTES} bytes")
+        return value
 
 
 class CartUpdate(_Payload):

@@ -143,3 +143,31 @@ def test_an_email_change_outside_email_projects_goes_through_users_update(
             user = client.get("/api/users/byUserId/u1").json()["user"]
         assert user["email"] == "new.1@example.com"
         assert emulator.admin.state()["users"] == 2
+
+
+def test_an_email_change_matched_by_email_in_a_hybrid_project_goes_through_users_update(
+    warehouse, tmp_path
+):
+    """Spec, users/updateEmail: "Use this endpoint with email-based projects. To update an
+    email in a userID-based or hybrid project, use POST /api/users/update"; a hybrid
+    project identifies users by email too (article 9216719179796)."""
+    with EmulatorProcess(
+        TEST_API_KEY, project_type="hybrid", state_dir=tmp_path / "emulator", rate_limits="off"
+    ) as emulator:
+        seed(emulator, 1)
+        sync = make(
+            "email_updates", match="email", identifiers={"email": "EMAIL"},
+            new_email_column="NEW_EMAIL",
+        )  # fmt: skip
+        harness = TypedHarness(
+            warehouse=warehouse, emulator=emulator, sync=sync, project_type="hybrid"
+        )
+        harness.load([row(0), row(9)], COLUMNS)
+        meta = harness.sync_run()
+        assert (meta["accepted"], meta["not_found"]) == (1, 1)
+        writes = harness.calls_since(0)
+        assert [(c["path"], c["keys"]) for c in writes] == [
+            ("/api/users/update", ["dataFields.email", "email"])
+        ]
+        assert harness.user("new.0@example.com")["userId"] == "u0"
+        assert emulator.admin.state()["users"] == 1

@@ -68,11 +68,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--project-id", type=int, default=10_000)
     parser.add_argument(
-        "--prefer-user-id-creates",
-        action="store_true",
-        help="Iterable's documented preferUserId: create placeholder users",
-    )
-    parser.add_argument(
         "--unknown-fields",
         choices=["allow", "drop"],
         default="allow",
@@ -92,7 +87,6 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         faults=_json_arg(args.faults, "--faults"),
         latency_ms=args.latency_ms,
         project_id=args.project_id,
-        prefer_user_id_creates=args.prefer_user_id_creates,
         unknown_fields=args.unknown_fields,
     )
 

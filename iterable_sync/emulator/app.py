@@ -163,6 +163,7 @@ class EmulatorApp(Starlette):
                     "path": scope["path"],
                     "status": status,
                     "batchSize": meta.get("batch"),
+                    "keys": meta.get("keys"),
                     "latencyMs": round((time.perf_counter() - started) * 1000, 2),
                     "code": code,
                     "fault": fault,

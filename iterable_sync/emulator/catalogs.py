@@ -227,7 +227,7 @@ def list_items(
     page: int = 1,
     page_size: int = 10,
     order_by: str = "itemId",
-    ascending: bool = True,
+    ascending: bool = False,
 ) -> dict[str, Any]:
     page, page_size = _page_args(page, page_size)
     column = "last_modified_ms" if order_by == "lastModified" else "item_id"

@@ -33,9 +33,6 @@ class EmulatorConfig:
     faults: dict[str, Any] | None = None
     latency_ms: float = 0.0
     project_id: int = 10_000
-    # Iterable's docs say preferUserId=true creates an unknown userId's user with a
-    # @placeholder.email address; this project's contract is that it never creates one.
-    prefer_user_id_creates: bool = False
     call_log_size: int = 10_000
     # The project's setting for fields it does not know yet: "allow" creates them, "drop"
     # leaves them out (``createNewFields``: "Defaults to project's setting to allow or drop

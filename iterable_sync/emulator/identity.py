@@ -2,9 +2,11 @@
 
 - ``email``: email is the unique key; userId is an optional, non-unique attribute. When both
   are sent, email identifies the user and the userId is written onto it. A userId-only write
-  updates the first user with that userId; for an unknown userId it fails and never creates
-  a user, with or without ``preferUserId`` (the project's chosen semantics, see
-  ``EmulatorConfig.prefer_user_id_creates`` for Iterable's documented placeholder variant).
+  updates the first user with that userId. For an unknown userId it fails
+  (``notFoundUserIds``; ``UnknownUserIdError`` from single-user endpoints) unless the record
+  says ``preferUserId: true``, which creates the user with an auto-generated
+  ``@placeholder.email`` address (spec ``OptionalApiUser.preferUserId``; support article
+  29156459027348 "Creating and Identifying Users with Iterable APIs").
 - ``userId``: userId is the unique key (<= 52 chars); email is a plain attribute.
 - ``hybrid``: both are unique; either identifies; both naming different users is a conflict.
 """

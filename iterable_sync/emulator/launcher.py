@@ -48,7 +48,6 @@ class EmulatorProcess:
         latency_ms: float = 0.0,
         *,
         rate_limit_overrides: dict[str, dict[str, Any]] | None = None,
-        prefer_user_id_creates: bool = False,
         unknown_fields: str = "allow",
         startup_timeout: float = 20.0,
         stop_timeout: float = 5.0,
@@ -61,7 +60,6 @@ class EmulatorProcess:
         self.faults = faults
         self.latency_ms = latency_ms
         self.rate_limit_overrides = rate_limit_overrides
-        self.prefer_user_id_creates = prefer_user_id_creates
         self.unknown_fields = unknown_fields
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
@@ -123,8 +121,6 @@ class EmulatorProcess:
             cmd += ["--faults", json.dumps(self.faults)]
         if self.rate_limit_overrides:
             cmd += ["--rate-limit-overrides", json.dumps(self.rate_limit_overrides)]
-        if self.prefer_user_id_creates:
-            cmd.append("--prefer-user-id-creates")
         if self.unknown_fields != "allow":
             cmd += ["--unknown-fields", self.unknown_fields]
         return cmd

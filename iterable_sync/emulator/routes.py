@@ -72,9 +72,20 @@ def _bool_query(request: Request, name: str, default: bool = False) -> bool:
 # --- users ------------------------------------------------------------------------------
 
 
+def _note_keys(request: Request, body: dict[str, Any]) -> None:
+    """The call log shows which identifiers a single-user write named, and where (top
+    level or ``dataFields``): never their values, so tests can check a documented request
+    shape (e.g. support article 217502386's ``dataFields.email``)."""
+    data = body.get("dataFields") or {}
+    keys = [k for k in body if k != "dataFields"]
+    keys += [f"dataFields.{k}" for k in ("email", "userId") if k in data]
+    request.scope.setdefault("emulator.meta", {})["keys"] = sorted(keys)
+
+
 async def users_update(request: Request) -> Response:
     body = await _body(request, jsonbody.UPDATE_USER)
     _note_batch(request, 1)
+    _note_keys(request, body)
     await _run(users.update_user, _project(request), body)
     return success()
 
@@ -87,6 +98,7 @@ async def users_bulk_update(request: Request) -> Response:
 
 async def users_update_email(request: Request) -> Response:
     body = await _body(request, jsonbody.UPDATE_EMAIL)
+    _note_keys(request, body)
     await _run(users.update_email, _project(request), body)
     return success()
 
@@ -255,7 +267,8 @@ async def catalog_items_delete(request: Request) -> Response:
 async def catalog_items_list(request: Request) -> Response:
     page, size = _int_query(request, "page", 1), _int_query(request, "pageSize", 10)
     order = request.query_params.get("orderBy", "itemId")
-    asc = _bool_query(request, "sortAscending", True)
+    # Spec: "Sort results by ascending (Defaults to false)."
+    asc = _bool_query(request, "sortAscending", False)
     name = request.path_params["catalogName"]
     params = await _run(catalogs.list_items, _project(request), name, page, size, order, asc)
     return success(params=params)

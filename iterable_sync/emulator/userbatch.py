@@ -97,8 +97,12 @@ class UserBatch:
             row = self.lookup("user_id", uid or "")
             if row:
                 return row
-            if prefer and self.allow_create and self.project.config.prefer_user_id_creates:
-                return None
+            # OptionalApiUser.preferUserId: "Whether or not a new user should be created if
+            # the request includes a userId that doesn't yet exist in the Iterable project.
+            # Defaults to false. Only respected in API calls for email-based projects."
+            # Without it, support article 29156459027348: "Iterable returns an error".
+            if prefer and self.allow_create:
+                return None  # created below with a @placeholder.email address
             return Failure("notFoundUserIds", uid or "")
         if self.pt == "userId":
             if not uid:

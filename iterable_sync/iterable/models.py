@@ -72,6 +72,8 @@ def _to_unix_seconds(value: Any) -> Any:
 
 
 UnixSeconds = Annotated[int, BeforeValidator(_to_unix_seconds)]
+#: A spec field of ``format: int32``.
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class _Payload(BaseModel):
@@ -106,9 +108,12 @@ class UserUpdate(_Identified):
 
     #: The fields, or their JSON text already encoded (`RawJSON`, sent as is).
     data_fields: JsonObject | RawJSON = Field(default_factory=dict)
-    #: Email-based projects only: write to the user with this userId, never create one.
+    #: Spec: "Whether or not a new user should be created if the request includes a
+    #: userId that doesn't yet exist in the Iterable project. Defaults to false. Only
+    #: respected in API calls for email-based projects." True creates a user with an
+    #: auto-generated ``@placeholder.email`` address (support article 29156459027348).
     prefer_user_id: bool | None = None
-    #: Merge top-level objects into the stored ones instead of replacing them.
+    #: Spec: "Merge top-level objects instead of overwriting them. Defaults to false."
     merge_nested_objects: bool | None = None
 
     @staticmethod
@@ -154,6 +159,7 @@ class ListSubscriber(_Identified):
     """One subscriber for `lists/subscribe` (only the identifier is sent to unsubscribe)."""
 
     data_fields: JsonObject | None = None
+    #: As `UserUpdate.prefer_user_id` (OptionalApiUser): True creates placeholder users.
     prefer_user_id: bool | None = None
     merge_nested_objects: bool | None = None
 
@@ -199,11 +205,21 @@ class Purchase(_Payload):
     user: UserUpdate
     items: list[PurchaseItem]
     total: float
+    #: Spec: "Optional purchase id. If a purchase exists with that id, the purchase will be
+    #: updated. ... Note that this ID cannot be longer than 512 bytes."
     id: str | None = None
     created_at: UnixSeconds | None = None
     data_fields: JsonObject | None = None
-    campaign_id: int | None = None
-    template_id: int | None = None
+    #: TrackPurchaseRequest types both as int32 (events' are int64).
+    campaign_id: Int32 | None = None
+    template_id: Int32 | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_fits(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) > _MAX_EVENT_ID_BYTES:
+            raise ValueError(f"purchase id is longer than {_MAX_EVENT_ID_BYTES} bytes")
+        return value
 
 
 class CartUpdate(_Payload):

@@ -69,10 +69,13 @@ class _Commerce:
         self.identity = delivery.Identity(self.sync, self.project_type)
 
     def user(self, row: DiffRow, fields: dict[str, Any] | None = None) -> UserUpdate:
+        """The purchase's or cart's user. Both endpoints update the profile "if it already
+        exists (created otherwise)" (spec, commerce/trackPurchase and updateCart); no
+        preferUserId, so a userId unknown to an email-based project is an error (the row is
+        not found), never a placeholder user (see ``delivery.Identity``)."""
         return UserUpdate(
             **self.identity.of(row),
             data_fields=fields or {},
-            prefer_user_id=True if self.identity.prefer_user_id else None,
         )
 
     operation: str = field(init=False, default="")

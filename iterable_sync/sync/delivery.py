@@ -48,12 +48,20 @@ def data_fields(row: DiffRow) -> dict[str, Any]:
 
 class Identity:
     """How a sync's rows name their user: the identifier it matches on (``match``, or the
-    project type's when both are mapped), and preferUserId where Iterable needs it."""
+    project type's when both are mapped).
+
+    It never asks for ``preferUserId``: the sync types built on it (lists, purchases,
+    carts, events) have no mode, so none of them may create the placeholder users that
+    flag creates. OptionalApiUser / ApiUserUpdateRequest.preferUserId: "Whether or not a
+    new user should be created if the request includes a userId that doesn't yet exist in
+    the Iterable project. Defaults to false. Only respected in API calls for email-based
+    projects." Left out, a userId-only write for an unknown user in an email-based project
+    fails (support article 29156459027348: "Iterable returns an error"), and the row is
+    not found. Events cannot carry the flag at all (TrackRequest has no preferUserId).
+    Only the users sync in upsert mode asks for it (``users.UsersDestination``)."""
 
     def __init__(self, sync: SyncConfig, project_type: str) -> None:
         self.match = sync.resolve_match(project_type) or Match.EMAIL
-        # A userId-only write in an email-based project must not create a user.
-        self.prefer_user_id = self.match is Match.USER_ID and project_type == "email"
 
     def of(self, row: DiffRow) -> dict[str, Any]:
         """Keyword arguments for the client's payload models (``email=`` or ``user_id=``)."""
@@ -300,9 +308,7 @@ def one_row(row: DiffRow, call: Callable[[DiffRow], object], operation: str) -> 
     return BatchOutcome(accepted=[row])
 
 
-def each_row(
-    rows: Iterable[DiffRow], send_one: Callable[[DiffRow], BatchOutcome]
-) -> BatchOutcome:
+def each_row(rows: Iterable[DiffRow], send_one: Callable[[DiffRow], BatchOutcome]) -> BatchOutcome:
     """Send rows one call each, ``ROW_WORKERS`` at a time."""
     batch = list(rows)
     outcome = BatchOutcome()

@@ -29,12 +29,17 @@ class ListDestination:
     def __post_init__(self) -> None:
         self.identity = delivery.Identity(self.sync, self.project_type)
 
+    # Who lists/subscribe creates: a subscriber named by the project's unique key that
+    # Iterable does not have is created (SubscribeRequest.updateExistingUsersOnly: "When
+    # false, Iterable creates new users. Defaults to false."; support article 29156459027348
+    # lists /api/lists/subscribe among the endpoints that create a user by email). A userId
+    # unknown to an email-based project is not: no preferUserId is sent (delivery.Identity),
+    # so it comes back in failedUpdates.notFoundUserIds and the row is not found.
     def _subscriber(self, row: DiffRow, with_fields: bool) -> ListSubscriber:
         fields = delivery.data_fields(row) if with_fields else {}
         return ListSubscriber(
             **self.identity.of(row),
             data_fields=fields or None,
-            prefer_user_id=True if self.identity.prefer_user_id else None,
         )
 
     def send(self, rows: list[DiffRow]) -> BatchOutcome:
@@ -72,8 +77,6 @@ class ListDestination:
             return outcome
         # A user no longer in the list (or in Iterable) is where the sync wanted them.
         outcome.extend(
-            delivery.bulk_failures(
-                ok, result, self.identity.key, operation, not_found_is_done=True
-            )
+            delivery.bulk_failures(ok, result, self.identity.key, operation, not_found_is_done=True)
         )
         return outcome

@@ -8,7 +8,7 @@ between the send assets: the lineage shows it and every job that selects both se
 it (Dagster runs a step after the steps it depends on).
 
 Which endpoints create a missing user, per Iterable's "Identifying users" article (quoted
-in /work/shared/iterable-api-research.md): in email-based projects "If email passed and no
+in ../shared/iterable-api-research.md): in email-based projects "If email passed and no
 such user → user CREATED by: ... /api/users/bulkUpdate, ... /api/lists/subscribe,
 /api/commerce/trackPurchase, /api/commerce/updateCart". The spec says the same of the two
 commerce calls ("User profile is also updated if it already exists (created otherwise)").

@@ -415,16 +415,15 @@ def _users_identity_cases(sync: SyncConfig, project_type: str) -> list[tuple[str
     mode, match = getattr(sync, "mode", Mode.UPDATE), sync.match or Match.EMAIL
     column = "EMAIL" if match is Match.EMAIL else "USER_ID"
     cases = [(f"{column} IS NULL", f"missing {match.value}")]
-    # Matched by userId with preferUserId, the email is never sent: its shape is moot.
-    prefers_user_id = mode is Mode.UPDATE and match is Match.USER_ID and project_type == "email"
-    if not prefers_user_id:
+    # Update mode matched by userId in an email-based project sends the userId alone (see
+    # users.UsersDestination.user_id_only): the email is never sent, its shape is moot.
+    user_id_only = mode is Mode.UPDATE and match is Match.USER_ID and project_type == "email"
+    if not user_id_only:
         cases.append((f"EMAIL IS NOT NULL AND NOT {rules.is_email('EMAIL')}", "malformed email"))
     if project_type == "userId":
         cases.append(("LENGTH(USER_ID) > 52", "userId longer than 52 characters"))
-    if mode is Mode.UPSERT and match is Match.USER_ID and project_type == "email":
-        cases.append(
-            ("EMAIL IS NULL", "missing email (an email-based project creates users by email)")
-        )
+    # Upsert matched by userId in an email-based project needs no email: preferUserId
+    # creates the user with a @placeholder.email address (support article 29156459027348).
     return cases
 
 

@@ -1,4 +1,5 @@
-"""One-call-per-user actions: email changes (`users/updateEmail`) and deletions
+"""One-call-per-user actions: email changes (`users/updateEmail` in email-based projects,
+`users/update` with ``dataFields.email`` in userID-based and hybrid ones) and deletions
 (delete, forget, unforget). Each fires when a key first appears (an email change matched
 by userId also when its new email changes), never again for a key already done.
 
@@ -62,21 +63,44 @@ class EmailUpdatesDestination:
     sync: EmailUpdatesSync
     project_type: str
     batch_size: int = 100
-    operation: str = "users/updateEmail"
+    operation: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.operation = "users/update" if self._through_update else "users/updateEmail"
+
+    @property
+    def _through_update(self) -> bool:
+        """Spec, users/updateEmail: "Use this endpoint with email-based projects. To update
+        an email in a userID-based or hybrid project, use POST /api/users/update". Matched
+        by email in a userID-based project (where email identifies nobody) it stays
+        users/updateEmail with currentEmail."""
+        if self.project_type == "email":
+            return False
+        return self.sync.match is Match.USER_ID or self.project_type == "hybrid"
 
     def _change(self, row: DiffRow) -> None:
         new_email = str(row.payload["newEmail"])
         users = self.client.users
-        if self.sync.match is Match.EMAIL:
-            users.update_email(new_email, current_email=row.email)
-        elif self.project_type == "email":
-            users.update_email(new_email, current_user_id=row.user_id)
-        else:
-            # userID-based and hybrid projects change an email through users/update; a
-            # lookup first, so that a change never creates a user.
+        if not self._through_update:
+            if self.sync.match is Match.EMAIL:
+                users.update_email(new_email, current_email=row.email)
+            else:
+                users.update_email(new_email, current_user_id=row.user_id)
+            return
+        # Support article 217502386 ("Updating a User's Email Address or User ID") gives
+        # the body: {"userId": "oldUserId", "dataFields": {"email": "new@example.com"}}.
+        # A hybrid project matched by email names the user by its current email instead
+        # (hybrid projects identify users by either; an inference from the article).
+        # users/update creates a user it does not have, so a lookup comes first: a change
+        # never creates a user.
+        if self.sync.match is Match.USER_ID:
             if users.get_by_user_id(row.user_id or "") is None:
                 raise NotFoundError(404, "UnknownUserIdError", f"no user {row.user_id!r}")
-            users.update(UserUpdate(user_id=row.user_id, email=new_email))
+            users.update(UserUpdate(user_id=row.user_id, data_fields={"email": new_email}))
+            return
+        if users.get_by_email(row.email or "") is None:
+            raise NotFoundError(404, "UnknownEmailError", f"no user {row.email!r}")
+        users.update(UserUpdate(email=row.email, data_fields={"email": new_email}))
 
     def send(self, rows: list[DiffRow]) -> BatchOutcome:
         return delivery.each_row(

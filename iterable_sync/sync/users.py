@@ -36,18 +36,33 @@ class UsersDestination:
     # ------------------------------------------------------------------ identity
 
     @property
-    def prefer_user_id(self) -> bool:
-        """Update mode, matched by userId, in an email-based project: Iterable's own way to
-        update existing users only, with no lookups (preferUserId never creates)."""
+    def user_id_only(self) -> bool:
+        """Update mode, matched by userId, in an email-based project: the userId alone, so
+        Iterable itself refuses users it does not have -- no lookups. Support article
+        29156459027348: "If only userId passed and no matching user, Iterable returns an
+        error" (in a bulk answer, failedUpdates.notFoundUserIds: the row is not found)."""
         return (
             self.sync.mode is Mode.UPDATE
             and self.sync.match is Match.USER_ID
             and self.project_type == "email"
         )
 
+    @property
+    def prefer_user_id(self) -> bool:
+        """Upsert mode, matched by userId, in an email-based project. OptionalApiUser.
+        preferUserId: "Whether or not a new user should be created if the request includes
+        a userId that doesn't yet exist in the Iterable project. Defaults to false. Only
+        respected in API calls for email-based projects." A row without an email creates a
+        user with an auto-generated ``@placeholder.email`` address."""
+        return (
+            self.sync.mode is Mode.UPSERT
+            and self.sync.match is Match.USER_ID
+            and self.project_type == "email"
+        )
+
     def _identity(self, row: DiffRow) -> dict[str, Any]:
-        if self.prefer_user_id:
-            return {"user_id": row.user_id, "prefer_user_id": True}
+        if self.user_id_only:
+            return {"user_id": row.user_id}
         if self.sync.match is Match.EMAIL:
             ident: dict[str, Any] = {"email": row.email}
             # In an email-based project email wins; a userId rides along as a field.
@@ -59,12 +74,14 @@ class UsersDestination:
             self.sync.mode is Mode.UPSERT or self.project_type != "email"
         ):
             ident["email"] = row.email
+        if self.prefer_user_id:
+            ident["prefer_user_id"] = True
         return ident
 
     def _key(self, row: DiffRow) -> str | None:
         """The identifier Iterable's per-user failure lists will name this row by."""
-        if self.prefer_user_id or self.sync.match is Match.USER_ID:
-            if self.project_type == "email" and not self.prefer_user_id and row.email:
+        if self.user_id_only or self.sync.match is Match.USER_ID:
+            if self.project_type == "email" and not self.user_id_only and row.email:
                 return row.email
             return row.user_id
         return row.email
@@ -73,7 +90,7 @@ class UsersDestination:
         """Update mode must not create users; a row known to exist needs no lookup."""
         return (
             self.sync.mode is Mode.UPDATE
-            and not self.prefer_user_id
+            and not self.user_id_only
             and row.previous_outcome != SYNCED
         )
 

@@ -37,8 +37,13 @@ def test_list_catalogs(api: httpx.Client) -> None:
 
 def test_bulk_upsert_is_202_and_items_read_back(api: httpx.Client) -> None:
     make_catalog(api)
-    response = api.post("/api/catalogs/products/items", json={
-        "documents": {"p-1": {"name": "Mug", "price": 9}}, "replaceUploadedFieldsOnly": False})
+    response = api.post(
+        "/api/catalogs/products/items",
+        json={
+            "documents": {"p-1": {"name": "Mug", "price": 9}},
+            "replaceUploadedFieldsOnly": False,
+        },
+    )
     assert response.status_code == 202
     params = item(api, "p-1").json()["params"]
     assert params["value"] == {"name": "Mug", "price": 9}
@@ -48,15 +53,35 @@ def test_bulk_upsert_is_202_and_items_read_back(api: httpx.Client) -> None:
 def test_replace_uploaded_fields_only_merges_else_replaces(api: httpx.Client) -> None:
     make_catalog(api)
     url = "/api/catalogs/products/items"
-    api.post(url, json={"documents": {"a": {"lime": "juice", "lemon": "slice"},
-                                      "b": {"lime": "juice", "lemon": "slice"}},
-                        "replaceUploadedFieldsOnly": False})
-    api.post(url, json={"documents": {"a": {"orange": "julius", "lemon": "wedge"}},
-                        "replaceUploadedFieldsOnly": True})
-    api.post(url, json={"documents": {"b": {"orange": "julius", "lemon": "wedge"}},
-                        "replaceUploadedFieldsOnly": False})
+    api.post(
+        url,
+        json={
+            "documents": {
+                "a": {"lime": "juice", "lemon": "slice"},
+                "b": {"lime": "juice", "lemon": "slice"},
+            },
+            "replaceUploadedFieldsOnly": False,
+        },
+    )
+    api.post(
+        url,
+        json={
+            "documents": {"a": {"orange": "julius", "lemon": "wedge"}},
+            "replaceUploadedFieldsOnly": True,
+        },
+    )
+    api.post(
+        url,
+        json={
+            "documents": {"b": {"orange": "julius", "lemon": "wedge"}},
+            "replaceUploadedFieldsOnly": False,
+        },
+    )
     assert item(api, "a").json()["params"]["value"] == {
-        "lime": "juice", "lemon": "wedge", "orange": "julius"}
+        "lime": "juice",
+        "lemon": "wedge",
+        "orange": "julius",
+    }
     assert item(api, "b").json()["params"]["value"] == {"orange": "julius", "lemon": "wedge"}
 
 
@@ -70,8 +95,10 @@ def test_item_ids_are_case_sensitive(api: httpx.Client) -> None:
 def test_invalid_item_id_is_400(api: httpx.Client) -> None:
     make_catalog(api)
     for bad in ("has_underscore", "x" * 256):
-        response = api.post("/api/catalogs/products/items",
-                            json={"documents": {bad: {}}, "replaceUploadedFieldsOnly": False})
+        response = api.post(
+            "/api/catalogs/products/items",
+            json={"documents": {bad: {}}, "replaceUploadedFieldsOnly": False},
+        )
         assert response.status_code == 400, bad
 
 
@@ -84,21 +111,27 @@ def test_item_over_30_kb_is_400(api: httpx.Client) -> None:
 def test_over_1000_items_is_rejected(api: httpx.Client) -> None:
     make_catalog(api)
     documents = {f"i{n}": {} for n in range(1001)}
-    response = api.post("/api/catalogs/products/items",
-                        json={"documents": documents, "replaceUploadedFieldsOnly": False})
+    response = api.post(
+        "/api/catalogs/products/items",
+        json={"documents": documents, "replaceUploadedFieldsOnly": False},
+    )
     assert (response.status_code, response.json()["code"]) == (400, "BatchTooLarge")
 
 
 def test_missing_catalog_is_404_not_found(api: httpx.Client) -> None:
-    response = api.post("/api/catalogs/nope/items",
-                        json={"documents": {"a": {}}, "replaceUploadedFieldsOnly": False})
+    response = api.post(
+        "/api/catalogs/nope/items",
+        json={"documents": {"a": {}}, "replaceUploadedFieldsOnly": False},
+    )
     assert (response.status_code, response.json()["code"]) == (404, "NotFound")
 
 
 def test_bulk_delete_removes_items(api: httpx.Client) -> None:
     make_catalog(api)
-    api.post("/api/catalogs/products/items", json={"documents": {"a": {}, "b": {}},
-                                                    "replaceUploadedFieldsOnly": False})
+    api.post(
+        "/api/catalogs/products/items",
+        json={"documents": {"a": {}, "b": {}}, "replaceUploadedFieldsOnly": False},
+    )
     response = api.request("DELETE", "/api/catalogs/products/items", json={"itemIds": ["a"]})
     assert response.status_code == 202
     assert (item(api, "a").status_code, item(api, "b").status_code) == (404, 200)
@@ -116,10 +149,16 @@ def test_patch_merges_and_delete_removes_one_item(api: httpx.Client) -> None:
 
 def test_items_list_pages(api: httpx.Client) -> None:
     make_catalog(api)
-    api.post("/api/catalogs/products/items", json={
-        "documents": {f"i{n:02d}": {"n": n} for n in range(25)},
-        "replaceUploadedFieldsOnly": False})
-    params = api.get("/api/catalogs/products/items", params={"page": 2, "pageSize": 10}).json()
+    api.post(
+        "/api/catalogs/products/items",
+        json={
+            "documents": {f"i{n:02d}": {"n": n} for n in range(25)},
+            "replaceUploadedFieldsOnly": False,
+        },
+    )
+    # sortAscending "Defaults to false" (spec): ask for ascending.
+    query = {"page": 2, "pageSize": 10, "sortAscending": "true"}
+    params = api.get("/api/catalogs/products/items", params=query).json()
     page = params["params"]
     assert page["totalItemsCount"] == 25
     assert [i["itemId"] for i in page["catalogItemsWithProperties"]][:2] == ["i10", "i11"]

@@ -13,6 +13,7 @@ def users_count(client: httpx.Client) -> int:
 
 # --- email-based (the session emulator) ---------------------------------------------------
 
+
 def test_email_wins_when_both_identifiers_are_sent(api: httpx.Client) -> None:
     api.post("/api/users/update", json={"email": "a@x.com", "userId": "u1"})
     api.post("/api/users/update", json={"email": "a@x.com", "userId": "u2"})
@@ -21,12 +22,25 @@ def test_email_wins_when_both_identifiers_are_sent(api: httpx.Client) -> None:
     assert users_count(api) == 1
 
 
-def test_prefer_user_id_never_creates_a_user(api: httpx.Client) -> None:
-    body = {"users": [{"userId": "ghost", "preferUserId": True, "dataFields": {"n": 1}}]}
+def test_user_id_only_bulk_write_for_unknown_user_is_not_found(api: httpx.Client) -> None:
+    """Support article 29156459027348 (email-based projects): "If only userId passed and
+    no matching user, Iterable returns an error" -- in a bulk answer, notFoundUserIds."""
+    body = {"users": [{"userId": "ghost", "dataFields": {"n": 1}}]}
     answer = api.post("/api/users/bulkUpdate", json=body).json()
     assert (answer["successCount"], answer["failCount"]) == (0, 1)
     assert answer["failedUpdates"]["notFoundUserIds"] == ["ghost"]
     assert users_count(api) == 0
+
+
+def test_prefer_user_id_creates_a_placeholder_user(api: httpx.Client) -> None:
+    """OptionalApiUser.preferUserId: "Whether or not a new user should be created if the
+    request includes a userId that doesn't yet exist in the Iterable project." """
+    body = {"users": [{"userId": "ghost", "preferUserId": True, "dataFields": {"n": 1}}]}
+    answer = api.post("/api/users/bulkUpdate", json=body).json()
+    assert (answer["successCount"], answer["failCount"]) == (1, 0)
+    user = api.get("/api/users/byUserId/ghost").json()["user"]
+    assert user["email"].endswith("@placeholder.email")
+    assert user["dataFields"]["n"] == 1
 
 
 def test_prefer_user_id_updates_the_existing_holder(api: httpx.Client) -> None:
@@ -42,14 +56,23 @@ def test_user_id_only_single_update_for_unknown_user_is_an_error(api: httpx.Clie
     assert users_count(api) == 0
 
 
-def test_prefer_user_id_creates_placeholder_when_configured(inproc: InProc) -> None:
-    client = inproc("email", prefer_user_id_creates=True)
-    client.post("/api/users/update", json={"userId": "anon", "preferUserId": True})
-    user = client.get("/api/users/byUserId/anon").json()["user"]
+def test_prefer_user_id_single_update_creates_a_placeholder_user(api: httpx.Client) -> None:
+    """ApiUserUpdateRequest.preferUserId (users/update): same words as OptionalApiUser's."""
+    api.post("/api/users/update", json={"userId": "anon", "preferUserId": True})
+    user = api.get("/api/users/byUserId/anon").json()["user"]
     assert user["email"].endswith("@placeholder.email")
 
 
+def test_prefer_user_id_is_ignored_outside_email_projects(inproc: InProc) -> None:
+    """preferUserId: "Only respected in API calls for email-based projects." A userId
+    write creates a user in a userID-based project anyway, never with a placeholder."""
+    client = inproc("userId")
+    client.post("/api/users/update", json={"userId": "anon", "preferUserId": False})
+    assert "email" not in client.get("/api/users/byUserId/anon").json()["user"]
+
+
 # --- userID-based ----------------------------------------------------------------------------
+
 
 def test_user_id_project_creates_by_user_id(inproc: InProc) -> None:
     client = inproc("userId")
@@ -62,8 +85,9 @@ def test_user_id_project_creates_by_user_id(inproc: InProc) -> None:
 def test_user_id_project_rejects_user_ids_over_52_chars(inproc: InProc) -> None:
     client = inproc("userId")
     long_id = "u" * 53
-    answer = client.post("/api/users/bulkUpdate", json={"users": [{"userId": long_id},
-                                                                  {"userId": "u" * 52}]}).json()
+    answer = client.post(
+        "/api/users/bulkUpdate", json={"users": [{"userId": long_id}, {"userId": "u" * 52}]}
+    ).json()
     assert answer["failedUpdates"]["invalidUserIds"] == [long_id]
     assert answer["successCount"] == 1
 
@@ -81,6 +105,7 @@ def test_user_id_project_cannot_delete_by_email(inproc: InProc) -> None:
 
 # --- hybrid ----------------------------------------------------------------------------------
 
+
 def test_hybrid_either_identifier_finds_the_same_user(inproc: InProc) -> None:
     client = inproc("hybrid")
     client.post("/api/users/update", json={"email": "a@x.com", "userId": "u1"})
@@ -91,10 +116,15 @@ def test_hybrid_either_identifier_finds_the_same_user(inproc: InProc) -> None:
 
 def test_hybrid_identifiers_of_two_users_conflict(inproc: InProc) -> None:
     client = inproc("hybrid")
-    client.post("/api/users/bulkUpdate", json={"users": [{"email": "a@x.com", "userId": "u1"},
-                                                         {"email": "b@x.com", "userId": "u2"}]})
-    answer = client.post("/api/users/bulkUpdate",
-                         json={"users": [{"email": "a@x.com", "userId": "u2"}]}).json()
+    client.post(
+        "/api/users/bulkUpdate",
+        json={
+            "users": [{"email": "a@x.com", "userId": "u1"}, {"email": "b@x.com", "userId": "u2"}]
+        },
+    )
+    answer = client.post(
+        "/api/users/bulkUpdate", json={"users": [{"email": "a@x.com", "userId": "u2"}]}
+    ).json()
     assert answer["failedUpdates"]["conflictEmails"] == ["a@x.com"]
     single = client.post("/api/users/update", json={"email": "a@x.com", "userId": "u2"})
     assert single.status_code == 409
@@ -118,6 +148,7 @@ def test_hybrid_update_existing_users_only_skips_unknown(inproc: InProc) -> None
 
 
 # --- forget / unforget -----------------------------------------------------------------------
+
 
 def test_forgotten_user_is_deleted_and_refused(api: httpx.Client) -> None:
     api.post("/api/users/update", json={"email": "gdpr@x.com", "dataFields": {"n": 1}})

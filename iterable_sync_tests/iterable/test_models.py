@@ -125,6 +125,27 @@ def test_event_id_longer_than_512_bytes_is_refused() -> None:
         Event(email="a@x.io", event_name="e", id="é" * 257)
 
 
+def _purchase(**fields: object) -> Purchase:
+    item = PurchaseItem(id="1", name="Mug", price=1.0, quantity=1)
+    return Purchase(user=UserUpdate(email="a@x.io"), items=[item], total=1.0, **fields)
+
+
+def test_purchase_id_longer_than_512_bytes_is_refused() -> None:
+    """TrackPurchaseRequest.id: "Note that this ID cannot be longer than 512 bytes." """
+    assert _purchase(id="x" * 512).id == "x" * 512
+    with pytest.raises(ValidationError, match="512 bytes"):
+        _purchase(id="é" * 257)
+
+
+def test_purchase_campaign_and_template_ids_are_int32() -> None:
+    """TrackPurchaseRequest.campaignId and templateId: "format": "int32"."""
+    assert _purchase(campaign_id=2**31 - 1).campaign_id == 2**31 - 1
+    with pytest.raises(ValidationError, match=r"campaign_id|campaignId"):
+        _purchase(campaign_id=2**31)
+    with pytest.raises(ValidationError, match=r"template_id|templateId"):
+        _purchase(template_id=-(2**31) - 1)
+
+
 def test_bulk_update_result_reads_per_record_failures_from_a_real_response() -> None:
     result = BulkUpdateResult.model_validate(recorded.BULK_UPDATE_PARTIAL)
 

@@ -136,3 +136,25 @@ def test_catalog_items_upserted_invalid_ids_quarantined_removed_ones_deleted(
     assert meta["removed"] == 1
     left = harness.emulator.admin.state()["catalogs"][0]["items"]
     assert left == (1 if delete_removed else 2)
+
+
+@pytest.mark.parametrize("kind", ["purchases", "carts"])
+def test_matched_by_user_id_in_an_email_project_creates_no_placeholder_user(
+    warehouse, shared_emulator, kind
+):
+    """Purchases and carts have no mode, so their user (an ApiUserUpdateRequest) never
+    carries preferUserId ("Whether or not a new user should be created if the request
+    includes a userId that doesn't yet exist"): an unknown userId is an error, the row is
+    not found, and no placeholder user is made."""
+    shared_emulator.admin.seed_users([{"email": "buyer.0@example.com", "userId": "u0"}])
+    keys: dict[str, object] = {"items_column": "ITEMS", "match": "userId",
+                               "identifiers": {"userId": "USER_ID"}}  # fmt: skip
+    if kind == "purchases":
+        keys["total_column"] = "TOTAL"
+    sync = make(kind, **keys)
+    harness = TypedHarness(warehouse=warehouse, emulator=shared_emulator, sync=sync)
+    columns = {**COLUMNS, "USER_ID": "VARCHAR"}
+    harness.load([row(1, USER_ID="u0"), row(2, USER_ID="u9")], columns)
+    meta = harness.sync_run()
+    assert (meta["accepted"], meta["not_found"]) == (1, 1)
+    assert shared_emulator.admin.state()["users"] == 1

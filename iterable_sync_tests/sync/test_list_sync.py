@@ -61,3 +61,19 @@ def test_an_existing_list_by_id_is_used_and_never_created(warehouse, shared_emul
     assert harness.sync_run()["accepted"] == 2
     assert members(harness) == {"Hand made": 2}
     assert [c["path"] for c in harness.calls_since(before)] == ["/api/lists/subscribe"]
+
+
+def test_matched_by_user_id_in_an_email_project_creates_no_placeholder_user(
+    warehouse, shared_emulator
+):
+    """A list sync has no mode, so it never sends preferUserId ("Whether or not a new user
+    should be created if the request includes a userId that doesn't yet exist", spec
+    OptionalApiUser): an unknown userId comes back in notFoundUserIds, not as a new user."""
+    shared_emulator.admin.seed_users([{"email": "member.0@example.com", "userId": "u0"}])
+    sync = make("list", match="userId", identifiers={"userId": "USER_ID"})
+    harness = TypedHarness(warehouse=warehouse, emulator=shared_emulator, sync=sync)
+    harness.load([row(0), row(1)], COLUMNS)
+    meta = harness.sync_run()
+    assert (meta["accepted"], meta["not_found"]) == (1, 1)
+    assert shared_emulator.admin.state()["users"] == 1
+    assert members(harness) == {"test_model": 1}

@@ -2,6 +2,8 @@
 
 import pytest
 
+from iterable_sync.emulator import EmulatorProcess
+from iterable_sync_tests.fixtures.emulator import TEST_API_KEY
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
 COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "USER_ID": "VARCHAR", "NEW_EMAIL": "VARCHAR"}
@@ -82,9 +84,7 @@ def test_forget_then_unforget_each_fire_once_per_key(warehouse, shared_emulator)
     unforget = TypedHarness(
         warehouse=warehouse,
         emulator=shared_emulator,
-        sync=make(
-            "deletions", name="unforget", action="unforget", identifiers={"email": "EMAIL"}
-        ),
+        sync=make("deletions", name="unforget", action="unforget", identifiers={"email": "EMAIL"}),
     )
     unforget.load(rows, COLUMNS)
     assert unforget.sync_run()["accepted"] == 2
@@ -111,3 +111,63 @@ def test_keys_past_the_daily_forget_cap_are_deferred_never_dropped(warehouse, sh
     assert shared_emulator.admin.state()["forgotten"] == 5
     forgets = [c for c in harness.write_calls() if c["path"] == "/api/users/forget"]
     assert len(forgets) == 5
+
+
+@pytest.mark.parametrize("project_type", ["userId", "hybrid"])
+def test_an_email_change_outside_email_projects_goes_through_users_update(
+    warehouse, tmp_path, project_type
+):
+    """Spec, users/updateEmail: "To update an email in a userID-based or hybrid project,
+    use POST /api/users/update". Support article 217502386 ("Updating a User's Email
+    Address or User ID"): {"userId": "oldUserId", "dataFields": {"email": "new@..."}}."""
+    with EmulatorProcess(
+        TEST_API_KEY, project_type=project_type, state_dir=tmp_path / "emulator",
+        rate_limits="off",
+    ) as emulator:  # fmt: skip
+        seed(emulator, 2)
+        sync = make(
+            "email_updates", match="userId", identifiers={"userId": "USER_ID"},
+            new_email_column="NEW_EMAIL",
+        )  # fmt: skip
+        harness = TypedHarness(
+            warehouse=warehouse, emulator=emulator, sync=sync, project_type=project_type
+        )
+        harness.load([row(n) for n in range(2)] + [row(9)], COLUMNS)
+        meta = harness.sync_run()
+        assert (meta["accepted"], meta["not_found"]) == (2, 1)  # u9 is not created
+        writes = harness.calls_since(0)
+        assert [(c["path"], c["keys"]) for c in writes] == [
+            ("/api/users/update", ["dataFields.email", "userId"])
+        ] * 2
+        with emulator.client() as client:
+            user = client.get("/api/users/byUserId/u1").json()["user"]
+        assert user["email"] == "new.1@example.com"
+        assert emulator.admin.state()["users"] == 2
+
+
+def test_an_email_change_matched_by_email_in_a_hybrid_project_goes_through_users_update(
+    warehouse, tmp_path
+):
+    """Spec, users/updateEmail: "Use this endpoint with email-based projects. To update an
+    email in a userID-based or hybrid project, use POST /api/users/update"; a hybrid
+    project identifies users by email too (article 9216719179796)."""
+    with EmulatorProcess(
+        TEST_API_KEY, project_type="hybrid", state_dir=tmp_path / "emulator", rate_limits="off"
+    ) as emulator:
+        seed(emulator, 1)
+        sync = make(
+            "email_updates", match="email", identifiers={"email": "EMAIL"},
+            new_email_column="NEW_EMAIL",
+        )  # fmt: skip
+        harness = TypedHarness(
+            warehouse=warehouse, emulator=emulator, sync=sync, project_type="hybrid"
+        )
+        harness.load([row(0), row(9)], COLUMNS)
+        meta = harness.sync_run()
+        assert (meta["accepted"], meta["not_found"]) == (1, 1)
+        writes = harness.calls_since(0)
+        assert [(c["path"], c["keys"]) for c in writes] == [
+            ("/api/users/update", ["dataFields.email", "email"])
+        ]
+        assert harness.user("new.0@example.com")["userId"] == "u0"
+        assert emulator.admin.state()["users"] == 1

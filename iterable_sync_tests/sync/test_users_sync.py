@@ -4,6 +4,7 @@ import pytest
 
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
+from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
 N = 1_000
 
@@ -89,7 +90,13 @@ def test_429s_server_errors_and_dropped_connections_lose_nothing(harness):
     assert sorted(a["STATUS"] or 0 for a in attempts) == [0, 0, 200, 429, 500, 503]
 
 
-def test_update_mode_by_user_id_uses_prefer_user_id_and_no_lookups(warehouse, emulator):
+def test_update_mode_by_user_id_creates_no_user_and_reports_unknown_ones_not_found(
+    warehouse, emulator
+):
+    """Update mode "only syncs records that already exist in Iterable". In an email-based
+    project the userId goes alone, without preferUserId (spec: "Whether or not a new user
+    should be created if the request includes a userId that doesn't yet exist"): Iterable
+    refuses the unknown ones (failedUpdates.notFoundUserIds), no lookups needed."""
     with warehouse.session() as session:
         create_contacts(session, [contact(i) for i in range(N)])
     existing = [
@@ -104,6 +111,39 @@ def test_update_mode_by_user_id_uses_prefer_user_id_and_no_lookups(warehouse, em
     calls = emulator.admin.calls(since=before, limit=100_000)
     assert {c["path"] for c in calls} == {"/api/users/getFields", "/api/users/bulkUpdate"}
     assert emulator.admin.state()["users"] == N // 2  # nobody created
+    with emulator.client() as client:
+        unknown = client.get(f"/api/users/byUserId/{1_000_001}").json()
+    assert unknown == {}  # no placeholder user
+
+
+def test_upsert_by_user_id_without_email_creates_a_placeholder_email_user(
+    warehouse, shared_emulator
+):
+    """Upsert matched by userId in an email-based project sends preferUserId: true; a row
+    with no email creates its user with "an auto-generated @placeholder.email address"
+    (support article 29156459027348)."""
+    sync = make(
+        "users", mode="upsert", match="userId",
+        identifiers={"email": "EMAIL", "userId": "USER_ID"},
+        mapping=[{"column": "PLAN", "field": "plan"}],
+    )  # fmt: skip
+    harness = TypedHarness(warehouse=warehouse, emulator=shared_emulator, sync=sync)
+    columns = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "USER_ID": "VARCHAR", "PLAN": "VARCHAR"}
+    harness.load(
+        [
+            {"ID": "1", "EMAIL": "one@example.com", "USER_ID": "u1", "PLAN": "free"},
+            {"ID": "2", "EMAIL": None, "USER_ID": "u2", "PLAN": "gold"},
+        ],
+        columns,
+    )
+    meta = harness.sync_run()
+    assert (meta["accepted"], meta["not_found"], meta["failed"]) == (2, 0, 0)
+    assert shared_emulator.admin.state()["users"] == 2
+    with shared_emulator.client() as client:
+        user = client.get("/api/users/byUserId/u2").json()["user"]
+    assert user["email"].endswith("@placeholder.email")
+    assert user["dataFields"]["plan"] == "gold"
+    assert harness.user("one@example.com")["userId"] == "u1"
 
 
 def test_update_mode_by_email_looks_up_and_never_creates(warehouse, emulator):

@@ -45,7 +45,11 @@ def _rebind(args: argparse.Namespace) -> int:
     if args.sync and args.sync not in known:
         print(f"rebind: no sync {args.sync!r} in {settings.syncs_file()}", file=sys.stderr)
         return 2
-    destination = current_destination()
+    try:
+        destination = current_destination()
+    except ValueError as exc:
+        print(f"rebind: {exc}", file=sys.stderr)
+        return 2
     with build_warehouse().session() as session:
         for name in known if args.all else [args.sync]:
             print(binding.rebind_cli(session, name, destination))

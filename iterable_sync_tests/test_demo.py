@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_SYNCS = {
+    "iterable_production", "new_signups", "namespace_created", "plan_purchases",
+    "trial_carts", "plan_catalog", "new_active_users_list", "canonical_emails",
+    "forget_deactivated",
+}  # fmt: skip
 
 
 def run_demo(home: Path) -> str:
@@ -38,6 +43,13 @@ def test_demo_syncs_then_a_rerun_sends_nothing(tmp_path):
     assert "run: SUCCESS" in first
     assert (tmp_path / "home" / "warehouse.duckdb").exists()
 
+    # Every sync of the shipped syncs.yaml, one of each type, ran against the emulator.
+    synced = re.findall(r"sync iterable/(\w+): sent ([\d,]+)", first)
+    assert {name for name, _ in synced} == SHIPPED_SYNCS
+
     second = run_demo(tmp_path / "home")
     assert "already seeded" in second
-    assert "sent 0, accepted 0" in second and "(0 writes)" in second
+    # Nothing changed: no sync writes anything (not-found retries wait a day on their back-off).
+    lines = re.findall(r"sync iterable/(\w+): sent (\d[\d,]*), .*\((\d+) writes\)", second)
+    assert {name for name, _, _ in lines} == SHIPPED_SYNCS
+    assert all((sent, writes) == ("0", "0") for _, sent, writes in lines), lines

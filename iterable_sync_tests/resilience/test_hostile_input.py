@@ -68,7 +68,9 @@ def _control(n: int, i: int) -> dict:
         "TEXT": f"plain {i}",
         "NUM": i + 0.5,
         "BIG": str(i),
-        "DOC": json.dumps({"i": i}),
+        # A key longer than any hostile document's (st.text(max_size=5)): a hostile row that
+        # fixes the key's type first (false makes it boolean) would make 0 here a mismatch.
+        "DOC": json.dumps({"control_index": i}),
         "DAY": "2026-11-02 09:30:00",
     }
 

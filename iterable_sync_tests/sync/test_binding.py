@@ -194,3 +194,13 @@ def test_the_rebind_command_rebinds_to_the_environments_destination(
     assert bindings(harness)[-1]["DESTINATION"] == harness.iterable().destination.host
     meta = harness.sync_run()
     assert (meta["sent"], meta["write_calls"]) == (0, 0)
+
+
+def test_the_rebind_command_refuses_a_base_url_without_a_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ITERABLE_SYNC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ITERABLE_BASE_URL", "https://api.eu.iterable.com")
+    monkeypatch.delenv("ITERABLE_API_KEY", raising=False)
+
+    assert cli.main(["rebind", "--all"]) == 2
+
+    assert "ITERABLE_API_KEY is not" in capsys.readouterr().err

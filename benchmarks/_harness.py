@@ -1,9 +1,13 @@
 """Measuring a case in a process of its own: wall time, CPU time and peak RSS, bounded.
 
-Each measured run is a fresh ``python -m benchmarks._worker module:function`` child, so its
-peak RSS (``ru_maxrss`` from ``wait4``) is the run's own and nothing a previous run left in
-the interpreter counts against it. A run that passes its time or memory bound is killed and
-reported with what it reached (the last progress line it wrote).
+Each measured run is a fresh ``python -m benchmarks._worker module:function`` child, so
+nothing a previous run left in the interpreter counts against it. Its peak RSS is its own
+``VmHWM`` (``/proc/<pid>/status``): read by the child itself just before it exits, and
+sampled by the parent every 0.1 s while it runs (what a stopped run reached). Not
+``ru_maxrss`` from ``wait4``: Linux carries the parent's high-water mark into a child across
+fork and exec, so a child started by a parent that had seeded 10M rows reported the parent's
+1.67 GB where ``/usr/bin/time`` measured the child at 854 MB. A run that passes its time or
+memory bound is killed and reported with what it reached (the last progress line it wrote).
 """
 
 from __future__ import annotations
@@ -93,7 +97,8 @@ def run_measured(
         status = 0
         rusage: Any = None
         while True:
-            # wait4, not Popen.wait: it hands back the child's own resource usage.
+            # wait4, not Popen.wait: it hands back the child's own CPU time (its ru_maxrss is
+            # not used: see the module's docstring).
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -118,6 +123,9 @@ def run_measured(
         if progress_path.exists():
             lines = progress_path.read_text().strip().splitlines()
             reached = lines[-1] if lines else None
+        own_peak = Path(str(result_path) + ".vmhwm")
+        if own_peak.exists():
+            peak_seen = max(peak_seen, int(own_peak.read_text() or 0) / 1024)
         result: dict[str, Any] = {}
         if failure is None and proc.returncode == 0 and result_path.exists():
             result = json.loads(result_path.read_text())
@@ -128,7 +136,7 @@ def run_measured(
             ok=failure is None,
             wall_s=wall,
             cpu_s=rusage.ru_utime + rusage.ru_stime,
-            peak_rss_mb=max(rusage.ru_maxrss / 1024, peak_seen),
+            peak_rss_mb=peak_seen,
             result=result,
             failure=failure,
             reached=reached,

@@ -1,5 +1,6 @@
 """The child side of a measured run: ``python -m benchmarks._worker module:function kwargs
-result.json progress.txt``. It calls the function and writes what it returns as JSON."""
+result.json progress.txt``. It calls the function and writes what it returns as JSON, and
+its own peak RSS (``VmHWM``, read just before it exits) to ``result.json.vmhwm``."""
 
 import importlib
 import json
@@ -15,6 +16,20 @@ def main() -> int:
     function = getattr(importlib.import_module(module_name), function_name)
     result = function(**json.loads(kwargs))
     Path(result_path).write_text(json.dumps(result, default=str))
+    # The process's own high-water mark: its address space is new since exec, so nothing the
+    # parent reached before starting it counts (ru_maxrss from wait4 would carry that).
+    Path(result_path + ".vmhwm").write_text(str(own_peak_rss_kb()))
+    return 0
+
+
+def own_peak_rss_kb() -> int:
+    """This process's peak RSS in KiB (``VmHWM`` of ``/proc/self/status``), 0 when unknown."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 

@@ -1,4 +1,9 @@
-"""``python -m benchmarks`` (``make bench``): every case, side by side with a naive baseline.
+"""``python -m benchmarks`` (``make bench``): every case, side by side with its anchors.
+
+Planning (case 1) is measured against three anchors in the same run, each in its own bounded
+process on the same rows and columns (``anchors.py``): DuckDB's native ``hash()`` + full
+outer join (the floor), MD5 of the row's JSON + join, and vectorized pandas; the table
+prints each of the product's ratios to them beside its target (``planning_rows.py``).
 
 Environment:
 
@@ -14,10 +19,14 @@ Environment:
   shows the median run (by records + hash + diff + checks) and the notes every run; peak RSS
   is the largest of all runs. Here the 10M records statement took 7.5-12.7 s in back-to-back
   runs of the same code, and a 10M plan 20.3-41.0 s.
+  The native-hash floor is measured as often, taking turns with the product.
 - ``BENCH_TIMEOUT`` (s, default 900): bound of each measured product run;
   ``BENCH_BASELINE_TIMEOUT`` (s, default 900) and ``BENCH_BASELINE_MAX_RSS_GB`` (default 16)
-  bound each baseline run, which is stopped and reported with what it reached.
-- ``BENCH_WORK_DIR``, ``BENCH_RESULTS_DIR``: where inputs are cached and results written.
+  bound each anchor or baseline run, which is stopped and reported with what it reached.
+- ``BENCH_PER_ROW=1``: also run the per-row Python baseline of earlier results (about 40 s
+  per 1M rows; in the details only).
+- ``BENCH_WORK_DIR``, ``BENCH_RESULTS_DIR``: where inputs are cached and results written;
+  ``BENCH_RESULTS_NAME``: the results file's name (default ``<date>``, ``<date>-quick``).
 
 It prints one markdown table and writes it, with the machine's description and each case's
 details, to ``benchmarks/results/<date>.md``.
@@ -32,35 +41,13 @@ import time
 from typing import Any
 
 from benchmarks import _harness as h
+from benchmarks import planning_rows as rows_
 from benchmarks._harness import Measured, Row, megabytes, seconds, times
 
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value.replace("_", "")) if value else default
-
-
-def _label(rows: int) -> str:
-    if rows >= 1_000_000 and rows % 1_000_000 == 0:
-        return f"{rows // 1_000_000}M"
-    if rows >= 1_000 and rows % 1_000 == 0:
-        return f"{rows // 1_000}k"
-    return f"{rows:,}"
-
-
-def _planned_s(run: Measured) -> float:
-    """What a planning run is judged by: records + hash + diff + checks."""
-    return float(run.result["diff_s"] + run.result["checks_s"])
-
-
-def _median_run(runs: list[Measured]) -> Measured:
-    """The run whose records + hash + diff + checks time is the median (of an even number,
-    the slower of the two middle ones); a run that failed, if any, so it is reported."""
-    failed = [m for m in runs if not m.ok]
-    if failed:
-        return failed[0]
-    ordered = sorted(runs, key=_planned_s)
-    return ordered[len(ordered) // 2]
 
 
 class Bench:
@@ -77,6 +64,8 @@ class Bench:
         self.timeout = float(_env_int("BENCH_TIMEOUT", 900))
         self.baseline_timeout = float(_env_int("BENCH_BASELINE_TIMEOUT", 900))
         self.baseline_max_rss_mb = _env_int("BENCH_BASELINE_MAX_RSS_GB", 16) * 1024.0
+        self.per_row = os.environ.get("BENCH_PER_ROW", "") not in ("", "0")
+        self.results_name = os.environ.get("BENCH_RESULTS_NAME", "").strip()
         self.rows: list[Row] = []
         #: Planning measurements by size, kept across the "1a" and "1b" cases.
         self.planned: dict[int, dict[str, Any]] = {}
@@ -112,21 +101,32 @@ class Bench:
         if not reset.ok:
             raise RuntimeError(f"resetting the records of {path}: {reset.failure}")
 
+    def _prepare(self, target: str, kwargs: dict[str, Any], what: str) -> Measured:
+        # Not measured: loosely bounded.
+        prepared = self.measure(target, kwargs, timeout_s=3 * self.timeout)
+        if not prepared.ok:
+            raise RuntimeError(f"{what}: {prepared.failure}")
+        return prepared
+
     def planning(self, sizes: list[int]) -> None:
-        from benchmarks import planning
+        from benchmarks import anchors, planning
 
         self.log(f"1 · planning at scale: {', '.join(f'{s:,}' for s in sizes)} rows")
         results: dict[int, dict[str, Any]] = {}
         for rows in sizes:
             path = str(planning.seeded_database(rows, self.log))
-            # Not measured: a first run over every row (payloads for all), bounded loosely.
-            prepared = self.measure(
-                "benchmarks.planning:prepare_state", {"path": path}, timeout_s=3 * self.timeout
+            prepared = self._prepare(
+                "benchmarks.planning:prepare_state", {"path": path}, f"state for {rows:,} rows"
             )
-            if not prepared.ok:
-                raise RuntimeError(f"preparing state for {rows:,} rows: {prepared.failure}")
-            # Taking turns, so a slow spell of the machine falls on both variants alike.
+            self._prepare(
+                "benchmarks.anchors:prepare_anchors",
+                {"path": path, "rows": rows},
+                f"the anchors' previous hashes for {rows:,} rows",
+            )
+            # Taking turns, the product and the floor, so a slow spell of the machine falls
+            # on both alike: the ratio of the two is what the targets judge.
             runs: dict[str, list[Measured]] = {"unchanged": [], "changed": []}
+            floors: dict[str, list[Measured]] = {"unchanged": [], "changed": []}
             for _ in range(self.repeats):
                 for variant, every in runs.items():
                     self._reset_records(path)
@@ -135,200 +135,166 @@ class Bench:
                             "benchmarks.planning:plan_product", {"path": path, "variant": variant}
                         )
                     )
-            product = {variant: _median_run(every) for variant, every in runs.items()}
-            snapshot_file = h.WORK / f"baseline-{rows}-seed{planning.SEED}.parquet"
-            if not snapshot_file.exists():
-                self.log("  the baseline's previous snapshot (a first run, not measured)")
-                first = self.measure(
-                    "benchmarks.planning:plan_baseline",
-                    {"path": path, "variant": "unchanged", "previous": None,
-                     "save": str(snapshot_file)},
-                    baseline=True,
-                )  # fmt: skip
-                if not first.ok and self._stopped_at_bound(first):
-                    # The measured runs pull and hash the same rows before they compare, so
-                    # under the same bounds they would be stopped before comparing too:
-                    # the first run's figures stand for both (hours of machine time saved).
-                    self.notes.append(
-                        f"Baseline, {rows:,} rows: its first run (to have a previous "
-                        f"snapshot) was stopped ({first.failure}) after "
-                        f"{seconds(first.work_s)} of work, having reached: "
-                        f"{first.reached or 'nothing reported'}. The measured runs pull and "
-                        "hash the same rows before comparing and have the same bounds, so "
-                        "they were not run; the first run's figures are their lower bounds."
+                    floors[variant].append(
+                        self.measure(
+                            "benchmarks.anchors:native_floor",
+                            {"path": path, "variant": variant},
+                            baseline=True,
+                        )
                     )
-                    first_stopped: Measured | None = first
-                elif not first.ok:
-                    raise RuntimeError(f"the baseline failed for {rows:,} rows: {first.failure}")
-                else:
-                    first_stopped = None
-            else:
-                first_stopped = None
-            previous = str(snapshot_file) if snapshot_file.exists() else None
-            baseline = {
-                variant: first_stopped
-                or self.measure(
-                    "benchmarks.planning:plan_baseline",
-                    {"path": path, "variant": variant, "previous": previous, "save": None},
+            previous = str(anchors.pandas_previous_file(rows))
+            measured: dict[str, Any] = {
+                "runs": runs,
+                "floor_runs": floors,
+                "product": {v: rows_.median_run(r, rows_.planned_s) for v, r in runs.items()},
+                "floor": {v: rows_.median_run(r, rows_.anchor_s) for v, r in floors.items()},
+                "stable": {},
+                "pandas": {},
+                "prepared": prepared,
+            }
+            for variant in runs:
+                measured["stable"][variant] = self.measure(
+                    "benchmarks.anchors:stable_hash",
+                    {"path": path, "variant": variant},
                     baseline=True,
                 )
-                for variant in ("unchanged", "changed")
-            }
+                measured["pandas"][variant] = self.measure(
+                    "benchmarks.anchors:pandas_vectorized",
+                    {"path": path, "variant": variant, "previous": previous},
+                    baseline=True,
+                )
+            if self.per_row:
+                measured["per_row"] = self._per_row_baseline(path, rows)
+            measured["disk"] = self.measure("benchmarks.disk:table_bytes", {"path": path})
+            snapshot = planning.snapshot_table_name()
+            measured["compression"] = self.measure(
+                "benchmarks.disk:compression_compare", {"path": path, "table": snapshot}
+            )
             if prepared.result.get("inference_s") is not None:
                 self.notes.append(
                     f"Field-type inference, {rows:,} rows (a project's first run only; "
                     "later runs take the types from getFields, as the measured runs do): "
                     f"{seconds(prepared.result['inference_s'])}."
                 )
-            results[rows] = {
-                "product": product,
-                "runs": runs,
-                "baseline": baseline,
-                "prepared": prepared,
-            }
+            results[rows] = measured
         self._planning_rows(results)
         self.planned.update(results)
         if len(sizes) < len(self.sizes) and set(self.planned) == set(self.sizes):
-            self._flatness_row(self.planned)
+            flat = rows_.flatness_row(self.planned)
+            if flat:
+                self.rows.append(flat)
+
+    def _per_row_baseline(self, path: str, rows: int) -> dict[str, Measured]:
+        """The per-row Python baseline (``BENCH_PER_ROW=1``), for comparison with earlier
+        results: its previous snapshot made first (not measured), then each variant."""
+        from benchmarks import planning
+
+        snapshot_file = h.WORK / f"baseline-{rows}-seed{planning.SEED}.parquet"
+        if not snapshot_file.exists():
+            first = self.measure(
+                "benchmarks.planning:plan_baseline",
+                {"path": path, "variant": "unchanged", "previous": None,
+                 "save": str(snapshot_file)},
+                baseline=True,
+            )  # fmt: skip
+            if not first.ok:
+                return {"unchanged": first, "changed": first}
+        return {
+            variant: self.measure(
+                "benchmarks.planning:plan_baseline",
+                {"path": path, "variant": variant, "previous": str(snapshot_file), "save": None},
+                baseline=True,
+            )
+            for variant in ("unchanged", "changed")
+        }
 
     def _planning_rows(self, results: dict[int, dict[str, Any]]) -> None:
+        from benchmarks import planning
+
         largest = max(self.sizes)
         for rows, measured in results.items():
-            label = _label(rows)
             big = rows == largest
-            for variant, name in (("unchanged", "no change"), ("changed", "1% changed")):
-                product: Measured = measured["product"][variant]
-                baseline: Measured = measured["baseline"][variant]
-                if not product.ok:
-                    self.rows.append(
-                        Row(f"1 · plan {label} rows, {name}", f"stopped: {product.failure}",
-                            "≤ 20 s" if big else "—", "—", "—", False)
-                    )  # fmt: skip
-                    continue
-                r = product.result
-                diff_checks = _planned_s(product)
-                end_to_end = r["snapshot_s"] + diff_checks
-                self.rows.append(
-                    Row(
-                        f"1 · plan {label} rows, {name}: records + hash + diff + checks",
-                        seconds(diff_checks),
-                        "≤ 20 s" if big else "—",
-                        "—",
-                        "—",
-                        diff_checks <= 20 if big else None,
-                    )
+            for variant, name in rows_.VARIANTS:
+                self.rows += rows_.variant_rows(rows, variant, measured, big)
+                self._variant_notes(rows, variant, name, measured)
+            self.rows.append(rows_.rss_row(rows, measured))
+            lines, notes = rows_.disk_rows(rows, measured["disk"], big)
+            self.rows += lines
+            self.notes += notes
+            self.notes.append(
+                rows_.compression_note(
+                    rows, planning.snapshot_table_name(), measured["compression"]
                 )
-                base_text, ratio, ratio_ok = self._baseline_time(baseline, end_to_end)
-                self.rows.append(
-                    Row(
-                        f"1 · plan {label} rows, {name}: end to end (with the model snapshot)",
-                        seconds(end_to_end),
-                        "≥ 5x faster than baseline" if big else "—",
-                        base_text,
-                        ratio,
-                        ratio_ok if big else None,
-                    )
-                )
-                counts = r["counts"]
-                every = measured["runs"][variant]
-                if len(every) > 1:
-                    self.notes.append(
-                        f"Planning {rows:,} rows, {name}, records + hash + diff + checks in "
-                        f"each of {len(every)} runs: "
-                        + ", ".join(
-                            seconds(_planned_s(m)) if m.ok else f"stopped ({m.failure})"
-                            for m in every
-                        )
-                        + "; the median run is the one in the table and described next."
-                    )
-                self.notes.append(
-                    f"Planning {rows:,} rows, {name}: snapshot {seconds(r['snapshot_s'])}, "
-                    f"records + hash + diff {seconds(r['diff_s'])}, checks "
-                    f"{seconds(r['checks_s'])} (interpreter start and imports "
-                    f"{seconds(r['import_s'])}, not counted); {counts['records']:,} records, "
-                    f"{counts['added']:,} added, {counts['changed']:,} changed, "
-                    f"{counts['removed']:,} removed, {counts['invalid']:,} invalid; child "
-                    f"CPU {seconds(product.cpu_s)} over {seconds(product.wall_s)}."
-                )
-                if baseline.ok:
-                    b = baseline.result
-                    self.notes.append(
-                        f"Baseline {rows:,} rows, {name}: pull into pandas "
-                        f"{seconds(b['pull_s'])}, hash {seconds(b['hash_s'])}, compare "
-                        f"{seconds(b['compare_s'])}; changes {b['changes']}."
-                    )
-                else:
-                    self.notes.append(
-                        f"Baseline {rows:,} rows, {name}: {baseline.failure}; it reached: "
-                        f"{baseline.reached or 'nothing reported'}."
-                    )
-            self._rss_row(rows, measured, big)
-        if len(results) > 1:
-            self._flatness_row(results)
-
-    def _flatness_row(self, results: dict[int, dict[str, Any]]) -> None:
-        smallest, largest = min(results), max(results)
-        if smallest != largest:
-            small = self._product_rss(results[smallest])
-            large = self._product_rss(results[largest])
-            if small and large:
-                growth = large / small - 1
-                self.rows.append(
-                    Row(
-                        f"1 · peak RSS from {_label(smallest)} to {_label(largest)} rows",
-                        f"{megabytes(small)} → {megabytes(large)} ({growth:+.0%})",
-                        "flat (±20%)",
-                        "—",
-                        "—",
-                        abs(growth) <= 0.20,
-                    )
-                )
-
-    @staticmethod
-    def _product_rss(measured: dict[str, Any]) -> float:
-        """The largest peak RSS of every measured run (not only the median ones)."""
-        runs = [m for every in measured["runs"].values() for m in every if m.ok]
-        return max((m.peak_rss_mb for m in runs), default=0.0)
-
-    def _rss_row(self, rows: int, measured: dict[str, Any], big: bool) -> None:
-        product = self._product_rss(measured)
-        baselines = list(measured["baseline"].values())
-        baseline = max(m.peak_rss_mb for m in baselines)
-        stopped = not all(m.ok for m in baselines)
-        ratio = baseline / product if product else None
-        ok = product <= 1024 and (not big or (ratio is not None and ratio >= 5))
-        self.rows.append(
-            Row(
-                f"1 · plan {_label(rows)} rows: peak RSS of the planning process",
-                megabytes(product),
-                "≤ 1 GB" + (", ≥ 5x less than baseline" if big else ""),
-                megabytes(baseline) + (" (when stopped)" if stopped else ""),
-                ("≥ " if stopped else "") + times(ratio),
-                ok,
             )
-        )
+        if len(results) > 1:
+            flat = rows_.flatness_row(results)
+            if flat:
+                self.rows.append(flat)
 
-    def _baseline_time(self, baseline: Measured, product_s: float) -> tuple[str, str, bool]:
-        if baseline.ok:
-            b = baseline.result
-            total = b["pull_s"] + b["hash_s"] + b["compare_s"]
-            ratio = total / product_s
-            return seconds(total), times(ratio), ratio >= 5
-        # Stopped: what it worked for (from its first progress line, so not its interpreter
-        # start) is a lower bound on what it needed, and so is the ratio.
-        ratio = baseline.work_s / product_s
-        why = "memory bound" if "RSS" in (baseline.failure or "") else "time bound"
-        return (
-            f"> {seconds(baseline.work_s)} (stopped at its {why})",
-            f"> {times(ratio)}",
-            ratio >= 5,
-        )
-
-    @staticmethod
-    def _stopped_at_bound(measured: Measured) -> bool:
-        """Stopped by the harness at its time or memory bound, not failed on its own."""
-        failure = measured.failure or ""
-        return failure.startswith("timeout") or failure.startswith("stopped at")
+    def _variant_notes(self, rows: int, variant: str, name: str, measured: dict[str, Any]) -> None:
+        product: Measured = measured["product"][variant]
+        every = measured["runs"][variant]
+        floors = measured["floor_runs"][variant]
+        if len(every) > 1:
+            self.notes.append(
+                f"Planning {rows:,} rows, {name}, in each of {len(every)} runs, the product's "
+                "records + hash + diff + checks: "
+                + ", ".join(
+                    seconds(rows_.planned_s(m)) if m.ok else f"stopped ({m.failure})" for m in every
+                )
+                + "; the floor's: "
+                + ", ".join(
+                    seconds(rows_.anchor_s(m)) if m.ok else f"stopped ({m.failure})" for m in floors
+                )
+                + "; the median runs are the ones in the table."
+            )
+        if product.ok:
+            r, counts = product.result, product.result["counts"]
+            self.notes.append(
+                f"Planning {rows:,} rows, {name}: snapshot {seconds(r['snapshot_s'])}, "
+                f"records + hash + diff {seconds(r['diff_s'])}, checks "
+                f"{seconds(r['checks_s'])} (interpreter start and imports "
+                f"{seconds(r['import_s'])}, not counted); {counts['records']:,} records, "
+                f"{counts['added']:,} added, {counts['changed']:,} changed, "
+                f"{counts['removed']:,} removed, {counts['invalid']:,} invalid; child "
+                f"CPU {seconds(product.cpu_s)} over {seconds(product.wall_s)}, peak RSS "
+                f"{megabytes(product.peak_rss_mb)}."
+            )
+        for who, key, parts in (
+            ("the floor", "floor", ("hash_s", "join_s")),
+            ("md5 + join", "stable", ("hash_s", "join_s")),
+            ("pandas", "pandas", ("fetch_s", "hash_s", "merge_s")),
+        ):
+            run: Measured = measured[key][variant]
+            if run.ok:
+                self.notes.append(
+                    f"Anchor {who}, {rows:,} rows, {name}: "
+                    + ", ".join(f"{p[:-2]} {seconds(run.result[p])}" for p in parts)
+                    + f"; changes {run.result['changes']}; child CPU {seconds(run.cpu_s)} over "
+                    f"{seconds(run.wall_s)} (with interpreter start), peak RSS "
+                    f"{megabytes(run.peak_rss_mb)}."
+                )
+            else:
+                self.notes.append(
+                    f"Anchor {who}, {rows:,} rows, {name}: {run.failure}; it reached: "
+                    f"{run.reached or 'nothing reported'}."
+                )
+        per_row = measured.get("per_row")
+        if per_row:
+            b = per_row[variant]
+            if b.ok and product.ok:
+                total = b.result["pull_s"] + b.result["hash_s"] + b.result["compare_s"]
+                self.notes.append(
+                    f"Per-row Python baseline, {rows:,} rows, {name}: {seconds(total)} (pull "
+                    f"{seconds(b.result['pull_s'])}, hash {seconds(b.result['hash_s'])}, "
+                    f"compare {seconds(b.result['compare_s'])}), "
+                    f"{times(total / rows_.end_to_end_s(product))} the product end to end."
+                )
+            else:
+                self.notes.append(
+                    f"Per-row Python baseline, {rows:,} rows, {name}: {b.failure} after "
+                    f"{seconds(b.work_s)} of work; it reached: {b.reached or 'nothing'}."
+                )
 
     # ------------------------------------------------------------------ case 2
 
@@ -435,7 +401,7 @@ class Bench:
         rows = self.rerun_rows
         self.log(f"3 · no-change rerun, {rows:,} rows")
         path = rerun.prepare(rows, self.log)
-        label = f"3 · no-change rerun, {_label(rows)} rows"
+        label = f"3 · no-change rerun, {rows_.label(rows)} rows"
         with (
             tempfile.TemporaryDirectory(prefix="bench-emulator-", dir=h.WORK) as state,
             EmulatorProcess(rerun.KEY, "email", state, rate_limits="off") as emulator,
@@ -503,7 +469,8 @@ class Bench:
     def _write(self, table: str, elapsed: float, done: list[str]) -> None:
         h.RESULTS.mkdir(parents=True, exist_ok=True)
         today = dt.date.today().isoformat()
-        path = h.RESULTS / f"{today}{'-quick' if self.quick else ''}.md"
+        name = self.results_name or f"{today}{'-quick' if self.quick else ''}"
+        path = h.RESULTS / f"{name}.md"
         machine = "\n".join(f"| {k} | {v} |" for k, v in h.machine_info().items())
         notes = "\n".join(f"- {n}" for n in self.notes)
         settings = (

@@ -18,9 +18,10 @@ Before each measured run the sync's records are put back as the first run left t
 measured after another must not find today's already made.
 "No change" runs on the same data; "1% changed" alters one mapped column of 1% of contacts.
 
-The baseline is what a hand-written sync does with the same data: pull the model into pandas
-(Arrow-backed columns), hash each row in Python (MD5 of the JSON of its identifiers and mapped
-columns), and compare with the previous run's hashes, loaded into memory from a Parquet file.
+The per-row baseline (``BENCH_PER_ROW=1``; the anchors of ``anchors.py`` are what the targets
+are judged against) is a naive hand-written sync: pull the model into pandas (Arrow-backed
+columns), hash each row in Python (MD5 of the JSON of its identifiers and mapped columns),
+and compare with the previous run's hashes, loaded into memory from a Parquet file.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def shipped_sync() -> Any:
 
     syncs = load_syncs(PACKAGE_DIR.parent / "syncs.yaml").syncs
     return next(s for s in syncs if s.name == SYNC_NAME)
+
+
+def snapshot_table_name() -> str:
+    """Where the model asset snapshots the shipped sync's model."""
+    from iterable_sync.sync import factory
+
+    return factory.snapshot_table(shipped_sync())
 
 
 def model_sql(variant: str, columns: list[str]) -> str:

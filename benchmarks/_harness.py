@@ -187,6 +187,15 @@ def times(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}x"
 
 
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def machine_info() -> dict[str, str]:
     """What the numbers were measured on, for the results file."""
     import dagster
@@ -208,7 +217,17 @@ def machine_info() -> dict[str, str]:
     except OSError:
         pass
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    try:
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+            ).stdout.strip()
+            or "unknown"
+        )
+    except OSError:
+        commit = "unknown"
     return {
+        "commit": commit,
         "cores": str(os.cpu_count()),
         "cpu": cpu,
         "memory": memory,
@@ -216,6 +235,8 @@ def machine_info() -> dict[str, str]:
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
         "dagster": dagster.__version__,
+        "pandas": _version("pandas"),
+        "pyarrow": _version("pyarrow"),
         "load average (1, 5, 15 min) at the end": load,
     }
 

@@ -478,7 +478,7 @@ class Bench:
             f"sending {self.users:,} users; rerun {self.rerun_rows:,} rows; "
             f"cases {','.join(done)}"
             + ("" if done == self.cases else f" of {','.join(self.cases)}, the rest unfinished")
-            + f"; bounds: each product run {self.timeout:.0f} s, each baseline run "
+            + f"; bounds: each product run {self.timeout:.0f} s, each anchor or baseline run "
             f"{self.baseline_timeout:.0f} s and {self.baseline_max_rss_mb / 1024:.0f} GB RSS"
         )
         path.write_text(

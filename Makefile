@@ -23,6 +23,10 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -48,8 +52,8 @@ lint: install-dev
 ui: install dagster-home
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
-## Benchmarks, side by side with a naive baseline (ROWS= to scale).
-bench: install-dev
+## Benchmarks, side by side with a naive baseline (ROWS= to scale); the baseline needs pandas.
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks
 
 clean:

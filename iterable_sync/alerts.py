@@ -23,7 +23,6 @@ over the last ``ITERABLE_SYNC_ALERT_RECENT_RUNS`` (10) runs, once there are at l
 
 import json
 import logging
-import os
 import smtplib
 import ssl
 import statistics
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from iterable_sync import settings
 
@@ -59,16 +59,6 @@ RUN_PROBLEMS = (REJECTED_ROWS, SLOW_RUN, SMALL_MODEL)
 log = logging.getLogger(__name__)
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-
-
 @dataclass(frozen=True)
 class Thresholds:
     """What makes a run unusual next to the sync's recent runs."""
@@ -80,11 +70,12 @@ class Thresholds:
 
     @classmethod
     def from_env(cls) -> "Thresholds":
+        current = settings.load()
         return cls(
-            slow_factor=_env_float(SLOW_FACTOR_ENV, cls.slow_factor),
-            slow_min_seconds=_env_float(SLOW_MIN_SECONDS_ENV, cls.slow_min_seconds),
-            small_share=_env_float(SMALL_SHARE_ENV, cls.small_share),
-            recent_runs=max(int(_env_float(RECENT_RUNS_ENV, cls.recent_runs)), MIN_BASELINE_RUNS),
+            slow_factor=current.alert_slow_factor,
+            slow_min_seconds=current.alert_slow_min_seconds,
+            small_share=current.alert_small_share,
+            recent_runs=max(current.alert_recent_runs, MIN_BASELINE_RUNS),
         )
 
 
@@ -180,25 +171,18 @@ class Channels:
 
     @classmethod
     def from_env(cls) -> "Channels":
-        recipients = tuple(
-            a.strip() for a in os.environ.get(EMAIL_TO_ENV, "").split(",") if a.strip()
-        )
+        current = settings.load()
+        recipients = current.alert_recipients
         smtp = None
-        host = os.environ.get(f"{SMTP_ENV_PREFIX}HOST", "").strip()
-        if recipients and host:
-            security = os.environ.get(f"{SMTP_ENV_PREFIX}SECURITY", "starttls").strip().lower()
-            if security not in {"starttls", "ssl", "none"}:
-                raise ValueError(
-                    f"{SMTP_ENV_PREFIX}SECURITY must be starttls, ssl or none, got {security!r}"
-                )
+        if recipients and current.smtp_host:
+            security = current.smtp_security
             smtp = SmtpSettings(
-                host=host,
-                port=int(_env_float(f"{SMTP_ENV_PREFIX}PORT", 465 if security == "ssl" else 587)),
-                sender=os.environ.get(f"{SMTP_ENV_PREFIX}FROM", "").strip()
-                or "iterable-sync@localhost",
+                host=current.smtp_host.strip(),
+                port=current.smtp_port or (465 if security == "ssl" else 587),
+                sender=(current.smtp_from or "").strip() or "iterable-sync@localhost",
                 recipients=recipients,
-                user=os.environ.get(f"{SMTP_ENV_PREFIX}USER") or None,
-                password=os.environ.get(f"{SMTP_ENV_PREFIX}PASSWORD") or None,
+                user=current.smtp_user,
+                password=_revealed(current.smtp_password),
                 security=security,
             )
         elif recipients:
@@ -207,7 +191,12 @@ class Channels:
                 EMAIL_TO_ENV,
                 SMTP_ENV_PREFIX,
             )
-        return cls(webhook_url=os.environ.get(WEBHOOK_ENV) or None, smtp=smtp)
+        return cls(webhook_url=_revealed(current.alert_webhook), smtp=smtp)
+
+
+def _revealed(secret: SecretStr | None) -> str | None:
+    """The secret's value, only where it is used (held by ``repr=False`` fields)."""
+    return secret.get_secret_value() if secret is not None else None
 
 
 def alerts_file() -> Path:

@@ -126,7 +126,7 @@ def run_demo(rows: int, seed: int) -> int:
 
     defs = build_definitions()
     job = defs.resolve_job_def("daily_sync_job")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    instance = dg.DagsterInstance.get() if settings.load().dagster_home else None
     if instance is None:
         instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(

@@ -12,7 +12,6 @@ Iterable project each sync's state describes (``sync/binding.py``).
 
 import hashlib
 import hmac
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -168,13 +167,15 @@ def build_iterable() -> IterableResource:
     """The resource the environment asks for: no key → the embedded emulator; a key →
     ``ITERABLE_BASE_URL``, or Iterable's US host when that is unset. (A base URL without a
     key fails when the run starts, naming the missing ``ITERABLE_API_KEY``.)"""
-    base_url = os.environ.get("ITERABLE_BASE_URL") or None
-    project_type = os.environ.get("ITERABLE_PROJECT_TYPE", "email")
+    current = settings.load()
+    project_type = current.iterable_project_type
     if not settings.real_destination():
         return IterableResource(api_key=EMULATOR_KEY, project_type=project_type)
+    # The key stays an EnvVar: Dagster reads it when the run starts and never stores it in
+    # the definitions (the settings only tell whether it is set).
     return IterableResource(
-        api_key=dg.EnvVar("ITERABLE_API_KEY"),
-        base_url=base_url or US_BASE_URL,
+        api_key=dg.EnvVar(settings.env_name("iterable_api_key")),
+        base_url=current.iterable_base_url or US_BASE_URL,
         project_type=project_type,
     )
 
@@ -182,8 +183,9 @@ def build_iterable() -> IterableResource:
 def current_destination() -> DestinationId:
     """The destination ``build_iterable`` would write to, read from the environment without
     starting anything (for the command line, where the key is not a Dagster ``EnvVar``)."""
-    key = os.environ.get("ITERABLE_API_KEY")
-    base_url = os.environ.get("ITERABLE_BASE_URL") or None
+    current = settings.load()
+    key = current.iterable_api_key.get_secret_value() if current.iterable_api_key else None
+    base_url = current.iterable_base_url
     if base_url is None and not key:
         return IterableResource(api_key=EMULATOR_KEY).destination
     if not key:

@@ -12,8 +12,36 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 from dagster_snowflake import SnowflakeResource
+from snowflake.connector.errors import NotSupportedError, ProgrammingError
 
+from iterable_sync import settings
 from iterable_sync.warehouse import DEFAULT_BATCH_ROWS, Params, Warehouse, WarehouseSession
+
+
+def _arrow_tables(cursor: Any) -> Iterator[pa.Table] | None:
+    """The result as Arrow tables, straight from the connector's Arrow result chunks
+    (``fetch_arrow_batches``), or None when the cursor cannot give them: fakesnow's cursor
+    has no such method; the connector raises ``NotSupportedError`` for a result that came
+    back as JSON rather than Arrow, and ``ProgrammingError`` on a platform without its Arrow
+    extension (both before any row is read)."""
+    fetch = getattr(cursor, "fetch_arrow_batches", None)
+    if fetch is None:
+        return None
+    try:
+        # One timestamp unit for every chunk: otherwise a chunk's precision follows its
+        # data and two chunks of one column may not share a schema.
+        return iter(fetch(force_microsecond_precision=True))
+    except (NotSupportedError, ProgrammingError):
+        return None
+
+
+def _row_batches(cursor: Any, names: list[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The fallback: rows fetched as tuples and turned into Arrow here."""
+    while True:
+        rows = cursor.fetchmany(batch_rows)
+        if not rows:
+            return
+        yield pa.RecordBatch.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
 
 
 class _SnowflakeSession(WarehouseSession):
@@ -37,13 +65,16 @@ class _SnowflakeSession(WarehouseSession):
         try:
             cursor.execute(sql, tuple(params) if params is not None else None)
             names = [column[0].upper() for column in cursor.description or []]
-            while True:
-                rows = cursor.fetchmany(batch_rows)
-                if not rows:
-                    break
-                yield pa.RecordBatch.from_pylist(
-                    [dict(zip(names, row, strict=True)) for row in rows]
-                )
+            tables = _arrow_tables(cursor)
+            if tables is None:
+                yield from _row_batches(cursor, names, batch_rows)
+                return
+            for table in tables:
+                # The connector's batches are Snowflake's result chunks, of any size:
+                # re-cut to the size the caller sends at.
+                for batch in table.rename_columns(names).to_batches(max_chunksize=batch_rows):
+                    if batch.num_rows:
+                        yield batch
         finally:
             cursor.close()
 
@@ -108,16 +139,47 @@ class SnowflakeWarehouse(Warehouse):
             yield _SnowflakeSession(conn)
 
 
+#: The ways to authenticate, by variable; exactly one must be set (dagster-snowflake's
+#: SnowflakeResource refuses both a password and a key).
+AUTH_VARIABLES = ("SNOWFLAKE_PASSWORD", "SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PATH")
+
+
+def snowflake_auth_fields() -> dict[str, dg.EnvVar]:
+    """The SnowflakeResource fields for the authentication the environment names: a password,
+    or a key pair (the key itself or its file, with its passphrase when it has one).
+
+    Which variables are set is decided when the definitions load; their values stay
+    ``EnvVar``s, read by Dagster when the run starts and never kept in the definitions.
+    """
+    current = settings.load()
+    given = {
+        "password": current.snowflake_password,
+        "private_key": current.snowflake_private_key,
+        "private_key_path": current.snowflake_private_key_path,
+    }
+    chosen = [field for field, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        names = " / ".join(AUTH_VARIABLES)
+        problem = "none is" if not chosen else "more than one is"
+        raise settings.SettingsError(
+            f"ITERABLE_SYNC_WAREHOUSE=snowflake needs exactly one of {names}; {problem} set"
+        )
+    fields = {chosen[0]: dg.EnvVar(settings.env_name(f"snowflake_{chosen[0]}"))}
+    if chosen[0] != "password" and current.snowflake_private_key_passphrase is not None:
+        fields["private_key_password"] = dg.EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE")
+    return fields
+
+
 def snowflake_resource_from_env() -> SnowflakeResource:
     """SnowflakeResource whose credentials are read from the environment at run time."""
     return SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
         user=dg.EnvVar("SNOWFLAKE_USER"),
-        password=dg.EnvVar("SNOWFLAKE_PASSWORD"),
         warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
         database=dg.EnvVar("SNOWFLAKE_DATABASE"),
         role=dg.EnvVar("SNOWFLAKE_ROLE"),
         # `?` placeholders, the same as DuckDB's, so one SQL text serves both.
         paramstyle="qmark",
         timezone="UTC",
+        **snowflake_auth_fields(),
     )

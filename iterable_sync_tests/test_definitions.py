@@ -24,7 +24,12 @@ def test_definitions_load_and_validate(home):
 
 def test_snowflake_is_configuration_not_code(home, monkeypatch):
     monkeypatch.setenv("ITERABLE_SYNC_WAREHOUSE", "snowflake")
-    defs = build_definitions()  # EnvVar credentials are read at run time, not load time
+    # Which way to authenticate is read when the definitions load; the credentials
+    # themselves are EnvVars, read at run time.
+    monkeypatch.setenv("SNOWFLAKE_PASSWORD", "at-run-time")
+    monkeypatch.delenv("SNOWFLAKE_PRIVATE_KEY", raising=False)
+    monkeypatch.delenv("SNOWFLAKE_PRIVATE_KEY_PATH", raising=False)
+    defs = build_definitions()
     dg.Definitions.validate_loadable(defs)
     assert isinstance(defs.resources["warehouse"], SnowflakeWarehouse)
     kinds = describe(defs)["assets"]["contact_namespace"]["kinds"]

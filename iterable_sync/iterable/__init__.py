@@ -12,7 +12,7 @@ Implementation modules are private (`_transport`, `_limits`, …); this package'
 """
 
 from ._base import MAX_BATCH, MAX_BULK_BODY_BYTES
-from ._catalogs import CatalogsAPI
+from ._catalogs import CATALOG_FIELD_TYPES, CatalogsAPI
 from ._commerce import CommerceAPI
 from ._encoding import RawJSON
 from ._events import EventsAPI
@@ -45,6 +45,14 @@ from ._limits import (
 )
 from ._lists import ListsAPI
 from ._retry import DEFAULT_RETRY, RetryPolicy
+from ._subscriptions import (
+    BulkSubscriptionsResult,
+    Channel,
+    MessageType,
+    SubscriptionGroup,
+    SubscriptionsAPI,
+    SubscriptionUpdate,
+)
 from ._transport import CallRecord
 from ._users import UsersAPI
 from .client import EU_BASE_URL, US_BASE_URL, IterableClient
@@ -52,6 +60,7 @@ from .models import (
     BulkTrackResult,
     BulkUpdateResult,
     CartUpdate,
+    CatalogFieldMappings,
     CatalogInfo,
     CatalogItem,
     Event,
@@ -68,6 +77,7 @@ from .models import (
 )
 
 __all__ = [
+    "CATALOG_FIELD_TYPES",
     "DEFAULT_RATE_LIMITS",
     "DEFAULT_RETRY",
     "DOCUMENTED_RATE_LIMITS",
@@ -83,13 +93,16 @@ __all__ = [
     "BadRequestError",
     "BatchLimitError",
     "BatchTooLargeError",
+    "BulkSubscriptionsResult",
     "BulkTrackResult",
     "BulkUpdateResult",
     "CallRecord",
     "CartUpdate",
+    "CatalogFieldMappings",
     "CatalogInfo",
     "CatalogItem",
     "CatalogsAPI",
+    "Channel",
     "CommerceAPI",
     "ConflictError",
     "Event",
@@ -103,6 +116,7 @@ __all__ = [
     "ListInfo",
     "ListSubscriber",
     "ListsAPI",
+    "MessageType",
     "NotFoundError",
     "PayloadError",
     "Purchase",
@@ -114,6 +128,9 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "SubscribeResult",
+    "SubscriptionGroup",
+    "SubscriptionUpdate",
+    "SubscriptionsAPI",
     "Throttle",
     "TransportError",
     "UnexpectedResponseError",

@@ -9,9 +9,15 @@ from typing import Any
 from ._base import MAX_BATCH, Area, check_batch, envelope, parse_model, unwrap_params
 from ._encoding import dumps
 from ._exceptions import BatchLimitError
-from .models import CatalogInfo, CatalogItem, IterableEnvelope
+from .models import CatalogFieldMappings, CatalogInfo, CatalogItem, IterableEnvelope
 
-__all__ = ["CatalogsAPI"]
+__all__ = ["CATALOG_FIELD_TYPES", "CatalogsAPI"]
+
+#: Spec, PUT fieldMappings: "Valid types: boolean, date, geo_location, long, double, object,
+#: and string."
+CATALOG_FIELD_TYPES = frozenset(
+    {"boolean", "date", "geo_location", "long", "double", "object", "string"}
+)
 
 #: Documented cap on one item's JSON ("each value ≤ 30kb"); decimal, the strict reading.
 MAX_ITEM_BYTES = 30_000
@@ -85,6 +91,35 @@ class CatalogsAPI(Area):
         )
         return envelope(reply)
 
+    def set_field_mappings(
+        self, name: str, mappings: Mapping[str, str | Mapping[str, Any]]
+    ) -> IterableEnvelope:
+        """Declare field types before the first upload.
+        `PUT /api/catalogs/{catalogName}/fieldMappings` with
+        `{"mappingsUpdates": [{"fieldName", "fieldType", "children"?}]}`.
+
+        `mappings`: field → type, or field → `{child: type}` for an `object` field (sent as
+        its `children`). Spec: "After being set, a given field's data type may not be
+        changed. Valid types: boolean, date, geo_location, long, double, object, and string."
+        """
+        body = {"mappingsUpdates": [_mapping(field, kind) for field, kind in mappings.items()]}
+        reply = self._t.call(
+            "PUT",
+            "/api/catalogs/{catalogName}/fieldMappings",
+            path={"catalogName": name},
+            body=body,
+        )
+        return envelope(reply)
+
+    def get_field_mappings(self, name: str) -> CatalogFieldMappings:
+        """The declared types (`definedMappings`) and the fields without one
+        (`undefinedFields`). `GET /api/catalogs/{catalogName}/fieldMappings`; the answer is
+        wrapped in `params` on the live API (recorded), bare in the spec: both are read."""
+        reply = self._t.call(
+            "GET", "/api/catalogs/{catalogName}/fieldMappings", path={"catalogName": name}
+        )
+        return parse_model(CatalogFieldMappings, unwrap_params(reply.json_object()), reply)
+
     def get_item(self, name: str, item_id: str) -> CatalogItem:
         """One item; a missing item or catalog → `NotFoundError`.
         `GET /api/catalogs/{catalogName}/items/{itemId}`."""
@@ -115,3 +150,15 @@ class CatalogsAPI(Area):
             ):
                 break
         return names
+
+
+def _mapping(field: str, kind: str | Mapping[str, Any]) -> dict[str, Any]:
+    """One `CatalogFieldDefinitionSerializedModel` (`fieldName`, `fieldType`, `children`)."""
+    if isinstance(kind, Mapping):
+        children = [_mapping(child, sub) for child, sub in kind.items()]
+        return {"fieldName": field, "fieldType": "object", "children": children}
+    if kind not in CATALOG_FIELD_TYPES:
+        raise ValueError(
+            f"catalog field {field!r}: type {kind!r} is not one of {sorted(CATALOG_FIELD_TYPES)}"
+        )
+    return {"fieldName": field, "fieldType": kind}

@@ -107,6 +107,26 @@ DOCUMENTED_RATE_LIMITS: Mapping[str, RateLimit | None] = MappingProxyType(
         "POST /api/lists/subscribe": None,
         "POST /api/lists/unsubscribe": None,
         "GET /api/lists/getUsers": _per_minute(5),
+        # Subscriptions: the spec publishes no limit for the writes (UNSTATED_LIMIT applies).
+        "POST /api/users/updateSubscriptions": None,
+        "POST /api/users/bulkUpdateSubscriptions": None,
+        "PUT /api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}": None,
+        "PATCH /api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/user/{userEmail}": None,
+        "DELETE /api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/user/{userEmail}": (
+            None
+        ),
+        "PATCH /api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/byUserId/{userId}": (
+            None
+        ),
+        "DELETE /api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/byUserId/{userId}": (
+            None
+        ),
+        # "Get all message channels within the project. Rate limit: 100 requests/second".
+        "GET /api/channels": RateLimit(100),
+        # "List all message types within a project. Rate limit: 100 requests/second".
+        "GET /api/messageTypes": RateLimit(100),
+        "GET /api/catalogs/{catalogName}/fieldMappings": None,
+        "PUT /api/catalogs/{catalogName}/fieldMappings": None,
     }
 )
 

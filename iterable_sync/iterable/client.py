@@ -15,6 +15,7 @@ from ._events import EventsAPI
 from ._limits import DEFAULT_RATE_LIMITS, RateLimits, Throttle
 from ._lists import ListsAPI
 from ._retry import DEFAULT_RETRY, RetryPolicy
+from ._subscriptions import SubscriptionsAPI
 from ._transport import CallRecord, Transport
 from ._users import UsersAPI
 
@@ -76,6 +77,7 @@ class IterableClient:
         self.commerce = CommerceAPI(self._transport)
         self.catalogs = CatalogsAPI(self._transport)
         self.lists = ListsAPI(self._transport)
+        self.subscriptions = SubscriptionsAPI(self._transport)
 
     @property
     def throttle(self) -> Throttle:

@@ -33,6 +33,7 @@ __all__ = [
     "BulkTrackResult",
     "BulkUpdateResult",
     "CartUpdate",
+    "CatalogFieldMappings",
     "CatalogInfo",
     "CatalogItem",
     "Event",
@@ -123,6 +124,7 @@ class UserUpdate(_Identified):
         email: str | None = None,
         user_id: str | None = None,
         prefer_user_id: bool | None = None,
+        merge_nested_objects: bool | None = None,
     ) -> RawJSON:
         """The JSON of one user whose dataFields are JSON text encoded elsewhere (a
         warehouse's payload), for `bulk_update`. The text is spliced in, not parsed; the
@@ -138,6 +140,8 @@ class UserUpdate(_Identified):
             text += ',"userId":' + encode_value(user_id)
         if prefer_user_id is not None:
             text += ',"preferUserId":' + ("true" if prefer_user_id else "false")
+        if merge_nested_objects is not None:
+            text += ',"mergeNestedObjects":' + ("true" if merge_nested_objects else "false")
         return trusted_json(text + "}")
 
     def to_body(self) -> JsonObject:
@@ -364,3 +368,12 @@ class CatalogItem(_Response):
     value: JsonObject = {}
     size: int | None = None
     last_modified: int | str | None = None
+
+
+class CatalogFieldMappings(_Response):
+    """`GET /api/catalogs/{name}/fieldMappings` (API: CatalogFieldMappingsResponse)."""
+
+    #: Field → declared type; nested fields as dotted paths (assumed from getFields' style).
+    defined_mappings: dict[str, str] = {}
+    #: Fields present in items without a declared type.
+    undefined_fields: list[str] = []

@@ -134,6 +134,40 @@ SPEC: dict[str, dict[str, Any]] = {
         "properties": {"email": ("string", None), "userId": ("string", None)},
         "required": [],
     },
+    "UpdateSubscriptionsRequest": {
+        "properties": {
+            "campaignId": ("integer", None),
+            "email": ("string", None),
+            "emailListIds": ("array", None),
+            "subscribedMessageTypeIds": ("array", None),
+            "templateId": ("integer", None),
+            "unsubscribedChannelIds": ("array", None),
+            "unsubscribedMessageTypeIds": ("array", None),
+            "userId": ("string", None),
+            "validateChannelAlignment": ("boolean", None),
+        },
+        "required": [],
+    },
+    "BulkUpdateSubscriptionsRequest": {
+        "properties": {"updateSubscriptionsRequests": ("array", "UpdateSubscriptionsRequest")},
+        "required": ["updateSubscriptionsRequests"],
+    },
+    "BulkSubscriptionActionRequest": {
+        "properties": {"users": ("array", None), "usersByUserId": ("array", None)},
+        "required": [],
+    },
+    "CatalogMappingsUpdateRequest": {
+        "properties": {"mappingsUpdates": ("array", "CatalogFieldDefinitionSerializedModel")},
+        "required": ["mappingsUpdates"],
+    },
+    "CatalogFieldDefinitionSerializedModel": {
+        "properties": {
+            "children": ("array", "CatalogFieldDefinitionSerializedModel"),
+            "fieldName": ("string", None),
+            "fieldType": ("string", None),
+        },
+        "required": ["fieldName", "fieldType"],
+    },
 }
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {

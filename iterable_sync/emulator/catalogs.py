@@ -3,8 +3,8 @@
 Names: alphanumerics and dashes, case-insensitive, <= 255. Item ids: same characters,
 case-sensitive, <= 255. Item reads come wrapped in the envelope's ``params`` with
 ``lastModified`` in epoch ms, as recorded from the live API (the Swagger spec shows them
-unwrapped). Item field types are not enforced: Iterable types catalog fields through
-field mappings, and a mismatched value fails indexing later rather than the request.
+unwrapped). Item field types are enforced only for fields declared through field
+mappings (``catalogfields.py``); undeclared fields are stored unchecked (assumed).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from iterable_sync.emulator import catalogfields
 from iterable_sync.emulator.project import Project, now_ms
 from iterable_sync.emulator.responses import ApiError, bad_params, not_found
 from iterable_sync.emulator.store import dumps
@@ -115,6 +116,7 @@ def delete_catalog(project: Project, name: str) -> str:
         row = found.fetchone()
         if row is not None:
             conn.execute("DELETE FROM catalog_items WHERE catalog_id=?", (row[0],))
+            conn.execute("DELETE FROM catalog_fields WHERE catalog_id=?", (row[0],))
             conn.execute("DELETE FROM catalogs WHERE id=?", (row[0],))
     return f"Successfully deleted catalog {name}"
 
@@ -139,6 +141,7 @@ def bulk_upsert(project: Project, name: str, body: dict[str, Any]) -> str:
         _check_item(item_id, value)
     with project.store.tx() as conn:
         catalog = _catalog_id(project, name)
+        catalogfields.check_items(conn, catalog, documents)
         _write_items(conn, catalog, documents, merge)
     return f"Request to bulk-upload documents into {name} processed successfully"
 
@@ -185,6 +188,7 @@ def put_item(
     with project.store.tx() as conn:
         # The recorded PATCH on a missing catalog answered 400 BadParams; PUT says 404.
         catalog = _catalog_id(project, name, 400 if merge else 404)
+        catalogfields.check_items(conn, catalog, {item_id: value})
         _write_items(conn, catalog, {item_id: value}, merge)
     return {"catalogName": name, "itemId": item_id, "url": f"/api/catalogs/{name}/items/{item_id}"}
 
@@ -248,3 +252,14 @@ def list_items(
         "totalItemsCount": total,
         **_page_urls(f"/api/catalogs/{name}/items", page, page_size, total, query),
     }
+
+
+def set_field_mappings(project: Project, name: str, body: dict[str, Any]) -> None:
+    with project.store.tx() as conn:
+        catalog = _catalog_id(project, name)
+        catalogfields.set_mappings(conn, catalog, body["mappingsUpdates"])
+
+
+def get_field_mappings(project: Project, name: str) -> dict[str, Any]:
+    with project.store.read() as conn:
+        return catalogfields.get_mappings(conn, _catalog_id(project, name))

@@ -360,6 +360,10 @@ def system_fields(list_field: str) -> dict[str, dict[str, str]]:
         "signupSource": "string",
         "profileUpdatedAt": "date",
         list_field: "long",
+        # Recorded getFields (research §17): subscription ids are typed by element, "long".
+        "subscribedMessageTypeIds": "long",
+        "unsubscribedChannelIds": "long",
+        "unsubscribedMessageTypeIds": "long",
         "shoppingCartItems": "object",
     }
     user.update({f"shoppingCartItems.{k}": v for k, v in _CART_ITEM_TYPES.items()})

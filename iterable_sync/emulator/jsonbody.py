@@ -104,6 +104,24 @@ CATALOG_BULK = _obj(documents=F("object", True), replaceUploadedFieldsOnly=F("bo
 CATALOG_DELETE = _obj(itemIds=F("array", True, S))
 CATALOG_PUT = _obj(value=F("object", True))
 CATALOG_PATCH = _obj(update=F("object", True))
+_IDS = F("array", items=L)
+# Spec UpdateSubscriptionsRequest (every field optional; BulkUpdateSubscriptionsRequest
+# requires updateSubscriptionsRequests; BulkSubscriptionActionRequest: users, usersByUserId).
+UPDATE_SUBSCRIPTIONS = _obj(
+    email=S,
+    userId=S,
+    emailListIds=_IDS,
+    unsubscribedChannelIds=_IDS,
+    unsubscribedMessageTypeIds=_IDS,
+    subscribedMessageTypeIds=_IDS,
+    campaignId=L,
+    templateId=L,
+    validateChannelAlignment=B,
+)
+BULK_UPDATE_SUBSCRIPTIONS = _obj(updateSubscriptionsRequests=F("array", True, UPDATE_SUBSCRIPTIONS))
+SUBSCRIPTION_ACTION = _obj(users=F("array", items=S), usersByUserId=F("array", items=S))
+_FIELD_MAPPING = _obj(fieldName=F("string", True), fieldType=F("string", True))
+CATALOG_MAPPINGS = _obj(mappingsUpdates=F("array", True, _FIELD_MAPPING))
 SEED_USERS = _obj(users=F("array", True, USER))
 
 

@@ -52,6 +52,12 @@ PUBLISHED: dict[str, Limit] = {
     "POST /api/catalogs/{catalogName}/items": Limit(100),
     "GET /api/catalogs/{catalogName}/items": Limit(100),
     "PUT /api/catalogs/{catalogName}/items/{itemId}": Limit(1000),
+    # Spec: "Get all message channels within the project. Rate limit: 100 requests/second,
+    # per project." and "List all message types within a project. Rate limit: 100
+    # requests/second, per project." The subscription writes and catalog fieldMappings
+    # publish no limit, so none is applied to them.
+    "GET /api/channels": Limit(100),
+    "GET /api/messageTypes": Limit(100),
 }
 
 

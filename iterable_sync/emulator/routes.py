@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from iterable_sync.emulator import catalogs, events, jsonbody, lists, users
+from iterable_sync.emulator import catalogs, events, jsonbody, lists, subscriptions, users
 from iterable_sync.emulator.project import Project
 from iterable_sync.emulator.responses import ApiError, Json, bad_params, success
 
@@ -292,11 +292,89 @@ async def catalog_item(request: Request) -> Response:
     return success(params=params, status=202)
 
 
+async def catalog_field_mappings(request: Request) -> Response:
+    project, name = _project(request), request.path_params["catalogName"]
+    if request.method == "GET":
+        # Recorded (research §21): the answer is wrapped in params.
+        return success(params=await _run(catalogs.get_field_mappings, project, name))
+    body = await _body(request, jsonbody.CATALOG_MAPPINGS)
+    await _run(catalogs.set_field_mappings, project, name, body)
+    return success()
+
+
+# --- subscriptions ---------------------------------------------------------------------
+
+
+async def users_update_subscriptions(request: Request) -> Response:
+    body = await _body(request, jsonbody.UPDATE_SUBSCRIPTIONS)
+    _note_batch(request, 1)
+    await _run(subscriptions.update_subscriptions, _project(request), body)
+    return success()
+
+
+async def users_bulk_update_subscriptions(request: Request) -> Response:
+    body = await _body(request, jsonbody.BULK_UPDATE_SUBSCRIPTIONS, BULK_MAX_BYTES)
+    _note_batch(request, len(body["updateSubscriptionsRequests"]))
+    return Json(await _run(subscriptions.bulk_update_subscriptions, _project(request), body))
+
+
+def _group_id(request: Request) -> int:
+    raw = request.path_params["subscriptionGroupId"]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_params(f"Subscription Group Id must be numeric: {raw}") from None
+    if not 0 < value < 2**63:
+        raise bad_params(f"Subscription Group Id is out of range: {raw}")
+    return value
+
+
+async def subscriptions_bulk_action(request: Request) -> Response:
+    body = await _body(request, jsonbody.SUBSCRIPTION_ACTION, BULK_MAX_BYTES)
+    emails, user_ids = body.get("users") or [], body.get("usersByUserId") or []
+    _note_batch(request, len(emails) + len(user_ids))
+    # Spec: action "subscribe or unsubscribe", default "subscribe".
+    action = request.query_params.get("action", "subscribe")
+    group, group_id = request.path_params["subscriptionGroup"], _group_id(request)
+    params = await _run(
+        subscriptions.group_action, _project(request), group, group_id, action, emails, user_ids
+    )
+    return success(params=params, status=202)
+
+
+async def subscriptions_single(request: Request) -> Response:
+    group, group_id = request.path_params["subscriptionGroup"], _group_id(request)
+    email, user_id = request.path_params.get("userEmail"), request.path_params.get("userId")
+    action = "subscribe" if request.method == "PATCH" else "unsubscribe"
+    _note_batch(request, 1)
+    await _run(
+        subscriptions.group_action,
+        _project(request),
+        group,
+        group_id,
+        action,
+        [email] if email is not None else [],
+        [user_id] if user_id is not None else [],
+        True,
+    )
+    return success(status=202)
+
+
+async def channels_get(request: Request) -> Response:
+    return Json(subscriptions.get_channels())
+
+
+async def message_types_get(request: Request) -> Response:
+    return Json(subscriptions.get_message_types())
+
+
 # Specific paths come before the {email:path} catch-alls.
 API_ROUTES: list[Route] = [
     Route("/api/users/update", users_update, methods=["POST"]),
     Route("/api/users/bulkUpdate", users_bulk_update, methods=["POST"]),
     Route("/api/users/updateEmail", users_update_email, methods=["POST"]),
+    Route("/api/users/updateSubscriptions", users_update_subscriptions, methods=["POST"]),
+    Route("/api/users/bulkUpdateSubscriptions", users_bulk_update_subscriptions, methods=["POST"]),
     Route("/api/users/forget", users_forget, methods=["POST"]),
     Route("/api/users/unforget", users_unforget, methods=["POST"]),
     Route("/api/users/getFields", users_get_fields, methods=["GET"]),
@@ -325,6 +403,28 @@ API_ROUTES: list[Route] = [
     Route("/api/catalogs/{catalogName}/items", catalog_items_list, methods=["GET"]),
     Route("/api/catalogs/{catalogName}/items", catalog_items_upsert, methods=["POST"]),
     Route("/api/catalogs/{catalogName}/items", catalog_items_delete, methods=["DELETE"]),
+    Route(
+        "/api/catalogs/{catalogName}/fieldMappings",
+        catalog_field_mappings,
+        methods=["GET", "PUT"],
+    ),
+    Route(
+        "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}",
+        subscriptions_bulk_action,
+        methods=["PUT"],
+    ),
+    Route(
+        "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/user/{userEmail:path}",
+        subscriptions_single,
+        methods=["PATCH", "DELETE"],
+    ),
+    Route(
+        "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/byUserId/{userId:path}",
+        subscriptions_single,
+        methods=["PATCH", "DELETE"],
+    ),
+    Route("/api/channels", channels_get, methods=["GET"]),
+    Route("/api/messageTypes", message_types_get, methods=["GET"]),
     Route(
         "/api/catalogs/{catalogName}/items/{itemId}",
         catalog_item,

@@ -45,6 +45,12 @@ CREATE TABLE IF NOT EXISTS catalogs(
 CREATE TABLE IF NOT EXISTS catalog_items(
     catalog_id INTEGER NOT NULL, item_id TEXT NOT NULL, value TEXT NOT NULL,
     last_modified_ms INTEGER NOT NULL, PRIMARY KEY(catalog_id, item_id));
+CREATE TABLE IF NOT EXISTS subscriptions(
+    user_row INTEGER NOT NULL, kind TEXT NOT NULL, group_id INTEGER NOT NULL,
+    PRIMARY KEY(user_row, kind, group_id));
+CREATE TABLE IF NOT EXISTS catalog_fields(
+    catalog_id INTEGER NOT NULL, path TEXT NOT NULL, type TEXT NOT NULL,
+    PRIMARY KEY(catalog_id, path));
 """
 _TABLES = (
     "users",
@@ -56,8 +62,18 @@ _TABLES = (
     "list_members",
     "catalogs",
     "catalog_items",
+    "subscriptions",
+    "catalog_fields",
 )
 _CHUNK = 500  # stay far below SQLite's bound-parameter limit
+
+#: The profile fields kept in the ``subscriptions`` table (list memberships are in
+#: ``list_members``).
+SUBSCRIPTION_KINDS = (
+    "subscribedMessageTypeIds",
+    "unsubscribedChannelIds",
+    "unsubscribedMessageTypeIds",
+)
 
 UserRow = tuple[int, str | None, str | None, str]  # id, email, user_id, data JSON
 
@@ -179,6 +195,7 @@ class Store:
                 ("users", "id"),
                 ("events", "user_row"),
                 ("list_members", "user_row"),
+                ("subscriptions", "user_row"),
             ):
                 self.conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", list(chunk))
 
@@ -187,6 +204,17 @@ class Store:
             "SELECT list_id FROM list_members WHERE user_row=? ORDER BY list_id", (user_row,)
         )
         return [r[0] for r in rows]
+
+    def user_subscriptions(self, user_row: int) -> dict[str, list[int]]:
+        """The user's channel and message-type subscription state, by profile field."""
+        out: dict[str, list[int]] = {kind: [] for kind in SUBSCRIPTION_KINDS}
+        rows = self.conn.execute(
+            "SELECT kind, group_id FROM subscriptions WHERE user_row=? ORDER BY kind, group_id",
+            (user_row,),
+        )
+        for kind, group_id in rows:
+            out[kind].append(group_id)
+        return out
 
     # --- fields, forgotten, quotas -----------------------------------------------------
 

@@ -147,6 +147,9 @@ def render_user(project: Project, row: tuple[int, str | None, str | None, str]) 
     rid, email, user_id, data_json = row
     data = json.loads(data_json)
     data[project.list_field] = project.store.user_lists(rid)
+    # Recorded profile (research §18): "emailListIds":[...], "subscribedMessageTypeIds":[],
+    # "unsubscribedChannelIds":[], "unsubscribedMessageTypeIds":[] inside dataFields.
+    data.update(project.store.user_subscriptions(rid))
     user: dict[str, Any] = {}
     if email is not None:
         user["email"] = email

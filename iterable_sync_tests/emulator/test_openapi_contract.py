@@ -5,9 +5,9 @@ and where the spec defines a success schema the answer must conform. The spec li
 ``shared/`` folder beside the repository (CI clones it there).
 
 Not conformance-checked, on purpose: the catalog reads (``GET /api/catalogs``,
-``.../items``, ``.../items/{itemId}``): the live API wraps them in the ``{msg, code,
-params}`` envelope with ``lastModified`` in epoch ms (recorded answers), while the spec
-shows them bare with an ISO date.
+``.../items``, ``.../items/{itemId}``, ``.../fieldMappings``): the live API wraps them in the
+``{msg, code, params}`` envelope with ``lastModified`` in epoch ms (recorded answers), while
+the spec shows them bare with an ISO date.
 
 One correction to the spec before use: ``IterableApiResponse.params`` is typed ``object``,
 but the live API answers plain successes with ``"params": null`` (recorded), so it is made
@@ -54,10 +54,20 @@ IMPLEMENTED = {
     ("PUT", "/api/catalogs/{catalogName}/items/{itemId}"),
     ("PATCH", "/api/catalogs/{catalogName}/items/{itemId}"),
     ("DELETE", "/api/catalogs/{catalogName}/items/{itemId}"),
+    ("GET", "/api/catalogs/{catalogName}/fieldMappings"),
+    ("PUT", "/api/catalogs/{catalogName}/fieldMappings"),
+    ("POST", "/api/users/updateSubscriptions"), ("POST", "/api/users/bulkUpdateSubscriptions"),
+    ("PUT", "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}"),
+    ("PATCH", "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/user/{userEmail}"),
+    ("DELETE", "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/user/{userEmail}"),
+    ("PATCH", "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/byUserId/{userId}"),
+    ("DELETE", "/api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/byUserId/{userId}"),
+    ("GET", "/api/channels"), ("GET", "/api/messageTypes"),
 }
 WRAPPED = {
     ("GET", "/api/catalogs"), ("GET", "/api/catalogs/{catalogName}/items"),
     ("GET", "/api/catalogs/{catalogName}/items/{itemId}"),
+    ("GET", "/api/catalogs/{catalogName}/fieldMappings"),
 }
 
 

@@ -142,20 +142,22 @@ def _field_types(session: Any, sync: Any, existing: dict[str, str] | None = None
 def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
     """Changes when the records' recipe does: state prepared by another version is rebuilt
     (and the prepared records, whose recipe a measured run must find)."""
-    from iterable_sync.sync import factory, sql
+    from iterable_sync.plan.records import records_recipe
+    from iterable_sync.sync import factory
 
     types = factory._column_types(session, sync)
-    return sql.records_recipe(sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types)
+    return records_recipe(sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types)
 
 
 def prepare_state(path: str) -> dict[str, Any]:
     """(In a child.) A first run whose diff is folded into state, and the ledger filled."""
     from iterable_sync.checks import sync_checks
-    from iterable_sync.sync import factory, sql
+    from iterable_sync.plan.tables import SyncTables
+    from iterable_sync.sync import factory
     from iterable_sync.warehouse import DuckDBWarehouse
 
     sync = shipped_sync()
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     with DuckDBWarehouse(path=path).session() as session:
         conn = session.conn  # type: ignore[attr-defined]
         meta = _meta(conn)
@@ -216,10 +218,10 @@ def reset_records(path: str) -> dict[str, Any]:
     """(In a child, before each measured run; not measured.) The sync's records as the
     prepared day left them: a daily run refreshes yesterday's records, and a run measured
     after another would find today's already made."""
-    from iterable_sync.sync import sql
+    from iterable_sync.plan.tables import SyncTables
     from iterable_sync.warehouse import DuckDBWarehouse
 
-    records = sql.SyncTables(SYNC_NAME).records
+    records = SyncTables(SYNC_NAME).records
     with DuckDBWarehouse(path=path).session() as session:
         session.execute(f"CREATE OR REPLACE TABLE {records} AS SELECT * FROM {PREPARED_RECORDS}")
     return {"reset": True}

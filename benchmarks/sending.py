@@ -36,12 +36,13 @@ def rows_for(users: int) -> int:
 
 def prepare(users: int, log: Any = print) -> str:
     """A warehouse whose diff holds exactly ``users`` added users, and no state."""
-    from iterable_sync.sync import factory, locks, sql
+    from iterable_sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, RUNS_TABLE, SyncTables
+    from iterable_sync.sync import factory, locks
     from iterable_sync.warehouse import DuckDBWarehouse
 
     path = seeded_database(rows_for(users), log)
     sync = upsert_sync()
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     with DuckDBWarehouse(path=str(path)).session() as session:
         snapshot(session, sync, "unchanged")
         for table in (tables.state, tables.diff, tables.records):
@@ -50,7 +51,7 @@ def prepare(users: int, log: Any = print) -> str:
         # A lock left by a run that was stopped would refuse the next one for its lease.
         session.execute(locks.LOCKS_DDL)
         session.execute(f"DELETE FROM {locks.LOCKS_TABLE}")
-        for table in (sql.API_CALLS_TABLE, sql.ROW_ERRORS_TABLE, sql.RUNS_TABLE):
+        for table in (API_CALLS_TABLE, ROW_ERRORS_TABLE, RUNS_TABLE):
             session.execute(f"DELETE FROM {table}")
         counts = factory.build_records_and_diff(session, sync, PROJECT_TYPE, False)
         if counts["added"] < users:
@@ -105,12 +106,12 @@ def send_baseline(path: str, base_url: str) -> dict[str, Any]:
     import duckdb
     import httpx
 
-    from iterable_sync.sync import sql
+    from iterable_sync.plan.tables import SyncTables
 
     sync = upsert_sync()
     conn = duckdb.connect(path, read_only=True)
     rows = conn.execute(
-        f"SELECT EMAIL, USER_ID, PAYLOAD FROM {sql.SyncTables(sync.name).diff} ORDER BY SEQ"
+        f"SELECT EMAIL, USER_ID, PAYLOAD FROM {SyncTables(sync.name).diff} ORDER BY SEQ"
     ).fetchall()
     conn.close()
     progress("sending")

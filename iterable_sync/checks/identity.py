@@ -28,10 +28,11 @@ import json
 
 import dagster as dg
 
-from iterable_sync.checks import rules
 from iterable_sync.metadata import markdown_table
+from iterable_sync.plan import rules
+from iterable_sync.plan.tables import SyncTables
+from iterable_sync.plan.text import literal
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import Match, SyncConfig, SyncType
 from iterable_sync.warehouse import WarehouseSession
 
@@ -97,7 +98,7 @@ def _known_users(state_tables: list[str]) -> str:
     """(lower-case email, userId) of each user Iterable accepted with both identifiers."""
     selects = [
         f"SELECT LOWER(EMAIL) AS EMAIL, USER_ID FROM {table}"
-        f" WHERE OUTCOME = {sql.literal(SYNCED)}"
+        f" WHERE OUTCOME = {literal(SYNCED)}"
         " AND EMAIL IS NOT NULL AND USER_ID IS NOT NULL"
         for table in state_tables
     ]
@@ -109,8 +110,7 @@ def _accepted(state_tables: list[str], payload: bool = False) -> str:
     was sent, and (``payload``) what was sent."""
     columns = "LOWER(EMAIL) AS EMAIL, USER_ID, LAST_SYNCED" + (", PAYLOAD" if payload else "")
     selects = [
-        f"SELECT {columns} FROM {table} WHERE OUTCOME = {sql.literal(SYNCED)}"
-        for table in state_tables
+        f"SELECT {columns} FROM {table} WHERE OUTCOME = {literal(SYNCED)}" for table in state_tables
     ]
     return " UNION ALL ".join(selects)
 
@@ -155,7 +155,7 @@ def collisions_sql(
     ``email_change_tables``: the state tables of ``email_updates`` syncs
     (``_email_change_tables``), the only ones whose payloads are read.
     """
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     match = sync.resolve_match(project_type)
     both = bool(sync.identifiers.userId and sync.identifiers.email)
     # The rows this run sends ('unchanged' rows, whose hash moved with nothing to send,
@@ -168,7 +168,7 @@ def collisions_sql(
     def shared(kind: str, field: str, key: str) -> str:
         """Records sharing ``key`` (an expression over ``r``) with a row about to be sent."""
         pending_key = key.replace("r.", "p.")
-        columns = f"""{sql.literal(kind)} AS KIND, '{field}' AS FIELD,
+        columns = f"""{literal(kind)} AS KIND, '{field}' AS FIELD,
   KEYS || ' keys share ' || SHARED AS DETAIL, {KINDS.index(kind)} AS PRIORITY"""
         if not most_pending:
             return f"""SELECT PK, EMAIL, USER_ID, {columns}
@@ -207,7 +207,7 @@ WHERE r.INVALID_REASON IS NULL"""
   SELECT p.PK, p.EMAIL, p.USER_ID, s.EMAIL AS SENT_EMAIL, s.LAST_SYNCED AS SENT_AT
   FROM {pending} p
   JOIN {tables.state} s ON s.USER_ID = p.USER_ID AND LOWER(s.EMAIL) <> LOWER(p.EMAIL)
-  WHERE s.OUTCOME = {sql.literal(SYNCED)}
+  WHERE s.OUTCOME = {literal(SYNCED)}
 )"""
         )
         # ... is no split profile once the warehouse knows Iterable has moved that user to
@@ -242,7 +242,7 @@ WHERE r.INVALID_REASON IS NULL"""
                 " WHERE x.PK IS NULL"
             )
         parts.append(
-            f"""SELECT m.PK, m.EMAIL, m.USER_ID, {sql.literal(CHANGED_EMAIL)} AS KIND,
+            f"""SELECT m.PK, m.EMAIL, m.USER_ID, {literal(CHANGED_EMAIL)} AS KIND,
   'email' AS FIELD, 'last sent with ' || MIN(m.SENT_EMAIL) AS DETAIL,
   {KINDS.index(CHANGED_EMAIL)} AS PRIORITY
 FROM moved m
@@ -263,7 +263,7 @@ GROUP BY m.PK, m.EMAIL, m.USER_ID"""
 )"""
         )
         parts.append(
-            f"""SELECT e.PK, e.EMAIL, e.USER_ID, {sql.literal(TWO_USERS)} AS KIND,
+            f"""SELECT e.PK, e.EMAIL, e.USER_ID, {literal(TWO_USERS)} AS KIND,
   'userId' AS FIELD,
   'email is userId ' || MIN(e.EMAIL_USER_ID) || '; userId is ' || MIN(k.EMAIL) AS DETAIL,
   {KINDS.index(TWO_USERS)} AS PRIORITY
@@ -284,12 +284,12 @@ GROUP BY e.PK, e.EMAIL, e.USER_ID"""
 def quarantine_sql(sync: SyncConfig) -> list[str]:
     """Hold each colliding row back, for its most specific collision: it leaves the diff,
     the send writes it to ROW_ERRORS, and the check counts it."""
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     return [
         f"""
 UPDATE {tables.records} r SET
   INVALID_REASON = 'identity collision: ' || c.KIND,
-  INVALID_CHECK = {sql.literal(IDENTITIES_UNAMBIGUOUS)},
+  INVALID_CHECK = {literal(IDENTITIES_UNAMBIGUOUS)},
   INVALID_FIELD = c.FIELD,
   INVALID_VALUE = c.DETAIL
 FROM (
@@ -306,7 +306,7 @@ def quarantine_collisions(session: WarehouseSession, sync: SyncConfig, project_t
     before it is counted or sent. Returns the rows held back."""
     if not applies(sync):
         return 0
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     shares = session.query(
         f"SELECT (SELECT count(*) FROM {tables.diff} WHERE CHANGE IN ('added', 'changed'))"
         f" AS PENDING, (SELECT count(*) FROM {tables.records}) AS RECORDS"
@@ -337,7 +337,7 @@ def check_spec(sync: SyncConfig, asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
 
 def check_result(session: WarehouseSession, sync: SyncConfig) -> dg.AssetCheckResult:
     """Rows held back for a collision, by kind, with the colliding rows side by side."""
-    records = sql.SyncTables(sync.name).records
+    records = SyncTables(sync.name).records
     table = collisions_table(sync)
     total = int(session.scalar(f"SELECT count(*) FROM {records}"))
     exists = session.table_exists(SYNC_SCHEMA, table.split(".", 1)[1])
@@ -352,7 +352,7 @@ def check_result(session: WarehouseSession, sync: SyncConfig) -> dg.AssetCheckRe
         failing = int(
             session.scalar(
                 f"SELECT count(*) FROM {records}"
-                f" WHERE INVALID_CHECK = {sql.literal(IDENTITIES_UNAMBIGUOUS)}"
+                f" WHERE INVALID_CHECK = {literal(IDENTITIES_UNAMBIGUOUS)}"
             )
         )
         # Grouped so the keys that collide with each other sit next to each other.

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from iterable_sync.checks import identity, rules
+from iterable_sync.checks import identity
 from iterable_sync.metadata import markdown_table
+from iterable_sync.plan import rules
+from iterable_sync.plan.tables import SyncTables
+from iterable_sync.plan.text import literal, q
+from iterable_sync.plan.values import is_integer_type
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import Budget, Cast, DuplicatePolicy, SyncConfig, SyncType
 from iterable_sync.warehouse import WarehouseSession
 
@@ -151,7 +154,7 @@ class RecordChecks:
 
     @property
     def records(self) -> str:
-        return sql.SyncTables(self.sync.name).records
+        return SyncTables(self.sync.name).records
 
     def _model_rows(self) -> int:
         return int(self.session.scalar(f"SELECT coalesce(sum(COPIES), 0) FROM {self.records}"))
@@ -198,7 +201,7 @@ class RecordChecks:
         )
 
     def identifiers_valid(self) -> dg.AssetCheckResult:
-        where = f"INVALID_CHECK = {sql.literal(IDENTIFIERS_VALID)}"
+        where = f"INVALID_CHECK = {literal(IDENTIFIERS_VALID)}"
         failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
         sample = self.session.query(
             f"SELECT PK, INVALID_REASON AS REASON, EMAIL, USER_ID FROM {self.records}"
@@ -215,7 +218,7 @@ class RecordChecks:
         )
 
     def values_fit_types(self, field_types: dict[str, str]) -> dg.AssetCheckResult:
-        where = f"INVALID_CHECK = {sql.literal(VALUES_FIT_TYPES)}"
+        where = f"INVALID_CHECK = {literal(VALUES_FIT_TYPES)}"
         failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
         sample = self.session.query(
             f"SELECT PK, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE FROM {self.records}"
@@ -236,7 +239,7 @@ class RecordChecks:
 
     def type_rule(self, name: str) -> dg.AssetCheckResult:
         """Rows the sync's type refuses for its own reasons (missing items, bad ids...)."""
-        where = f"INVALID_CHECK = {sql.literal(name)}"
+        where = f"INVALID_CHECK = {literal(name)}"
         failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
         sample = self.session.query(
             f"SELECT PK, INVALID_REASON AS REASON, INVALID_FIELD AS FIELD,"
@@ -309,7 +312,7 @@ class RecordChecks:
 def record_queried(session: WarehouseSession, sync: SyncConfig, period: str) -> int:
     """Count this run's records in the ledger (once per record per billing period)."""
     session.execute(LEDGER_DDL)
-    records = sql.SyncTables(sync.name).records
+    records = SyncTables(sync.name).records
     before = int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}"))
     session.execute(
         f"INSERT INTO {LEDGER_TABLE} (PERIOD, SYNC, PK, FIRST_QUERIED_AT)"
@@ -343,14 +346,14 @@ def infer_field_types(
         column_type = column_types[mapping.column.upper()].upper()
         if column_type.startswith(("TIMESTAMP", "DATE")):
             inferred[mapping.field] = "date"
-        elif sql.is_integer_type(column_type):
+        elif is_integer_type(column_type):
             inferred[mapping.field] = "long"
         elif column_type.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMBER")):
             inferred[mapping.field] = "double"
         elif column_type.startswith("BOOL"):
             inferred[mapping.field] = "boolean"
         elif column_type.startswith(("VARCHAR", "TEXT", "STRING")):
-            column = sql.q(mapping.column)
+            column = q(mapping.column)
             row = session.query(
                 f"SELECT count({column}) AS N,"
                 f" count_if({rules.is_iterable_date(column)}) AS DATES"

@@ -17,8 +17,22 @@ from iterable_sync.checks import identity, sync_checks
 from iterable_sync.iterable import CallRecord
 from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.metadata import markdown_table
+from iterable_sync.plan.diff import REASONS, diff_sql, refresh_unchanged_sql
+from iterable_sync.plan.ledgers import WRITE_BACK_DDL, history_sql
+from iterable_sync.plan.records import (
+    REBUILD_SHARE,
+    Records,
+    records_recipe,
+    records_recipe_ddl,
+    records_sql,
+    refresh_records_sql,
+    stale_records_sql,
+)
+from iterable_sync.plan.state import state_ddl, state_upgrade_sql
+from iterable_sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, RUNS_TABLE, SyncTables
+from iterable_sync.plan.text import literal
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import binding, locks, sql
+from iterable_sync.sync import binding, locks
 from iterable_sync.sync.config import Budget, NullPolicy, SyncConfig
 from iterable_sync.sync.destinations import build_destination
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
@@ -85,20 +99,20 @@ def build_records_and_diff(
 ) -> dict[str, int]:
     """Records, state and diff tables for this run; returns the counts by kind."""
     types = _column_types(session, sync)
-    remade = build_records(session, sync, types, project_type, field_types)
-    session.execute(sql.state_ddl(sync))
-    for statement in sql.state_upgrade_sql(sync):
+    records = build_records(session, sync, types, project_type, field_types)
+    session.execute(state_ddl(sync))
+    for statement in state_upgrade_sql(sync):
         session.execute(statement)
-    for statement in sql.diff_sql(sync, full_resync=full_resync):
+    for statement in diff_sql(sync, records, full_resync=full_resync):
         session.execute(statement)
     # Rows whose identity collides leave the diff before it is counted or sent.
     identity.quarantine_collisions(session, sync, project_type)
     # Records whose hash moved with nothing to send (a renamed column, a dropped field).
-    for statement in sql.refresh_unchanged_sql(sync):
+    for statement in refresh_unchanged_sql(sync):
         session.execute(statement)
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     counts = {"added": 0, "changed": 0, "removed": 0}
-    counts.update({reason_key(reason): 0 for reason in sql.REASONS})
+    counts.update({reason_key(reason): 0 for reason in REASONS})
     for row in session.query(
         f"SELECT CHANGE, REASON, count(*) AS N FROM {tables.diff} GROUP BY CHANGE, REASON"
     ):
@@ -115,7 +129,7 @@ def build_records_and_diff(
     counts["invalid"] = int(summary["INVALID"])
     counts["duplicate_keys"] = int(summary["DUPLICATE_KEYS"])
     counts["model_rows"] = int(summary["MODEL_ROWS"])
-    counts["records_remade"] = remade
+    counts["records_remade"] = records.remade
     counts["unchanged"] = (
         counts["records"] - counts["invalid"] - counts["added"] - counts["changed"]
     )
@@ -128,32 +142,32 @@ def build_records(
     types: dict[str, str],
     project_type: str,
     field_types: dict[str, str] | None,
-) -> int:
+) -> Records:
     """The sync's records of this snapshot: the kept ones refreshed where their rows moved,
-    or all made again (no records yet, a new recipe, or most keys moved). Returns the keys
-    whose records were made again (or dropped, gone from the model)."""
-    tables = sql.SyncTables(sync.name)
+    or all made again (no records yet, a new recipe, or most keys moved). Returns what the
+    diff reads them by, with the keys whose records were made again (or dropped, gone from
+    the model)."""
+    tables = SyncTables(sync.name)
     source = snapshot_table(sync)
-    recipe = sql.records_recipe(sync, source, types, project_type, field_types)
-    session.execute(sql.records_recipe_ddl(sync))
+    recipe = records_recipe(sync, source, types, project_type, field_types)
+    session.execute(records_recipe_ddl(sync))
     kept = session.query(f"SELECT RECIPE FROM {tables.records_recipe}")
     schema, name = tables.records.split(".", 1)
     if [row["RECIPE"] for row in kept] == [recipe] and session.table_exists(schema, name):
-        session.execute(sql.stale_records_sql(sync, source, types))
+        session.execute(stale_records_sql(sync, source, types))
         stale = int(session.scalar(f"SELECT count(*) FROM {tables.records_stale}"))
         records = int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
-        if stale <= sql.REBUILD_SHARE * records:
-            for statement in sql.refresh_records_sql(
-                sync, source, types, project_type, field_types
-            ):
+        if stale <= REBUILD_SHARE * records:
+            for statement in refresh_records_sql(sync, source, types, project_type, field_types):
                 session.execute(statement)
-            return stale
+            return Records(source, types, refreshed=True, remade=stale)
         session.execute(f"DROP TABLE IF EXISTS {tables.records_stale}")
     # The recipe goes first: records half made are never taken for this recipe's.
     session.execute(f"DELETE FROM {tables.records_recipe}")
-    session.execute(sql.records_sql(sync, source, types, project_type, field_types))
-    session.execute(f"INSERT INTO {tables.records_recipe} VALUES ({sql.literal(recipe)})")
-    return int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
+    session.execute(records_sql(sync, source, types, project_type, field_types))
+    session.execute(f"INSERT INTO {tables.records_recipe} VALUES ({literal(recipe)})")
+    remade = int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
+    return Records(source, types, refreshed=False, remade=remade)
 
 
 def reason_key(reason: str) -> str:
@@ -169,7 +183,7 @@ def would_clear(session: WarehouseSession, sync: SyncConfig) -> dict[str, int]:
     """Iterable field → rows whose value this run clears (sent as null: Iterable deletes it)."""
     fields: dict[str, int] = {}
     rows = session.query(
-        f"SELECT CLEARED, count(*) AS N FROM {sql.SyncTables(sync.name).diff}"
+        f"SELECT CLEARED, count(*) AS N FROM {SyncTables(sync.name).diff}"
         f" WHERE CLEARED IS NOT NULL GROUP BY CLEARED ORDER BY 2 DESC LIMIT {CLEARED_SETS}"
     )
     for row in rows:
@@ -180,7 +194,7 @@ def would_clear(session: WarehouseSession, sync: SyncConfig) -> dict[str, int]:
 
 def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
     """Rows by why they are sent, the fields the run would clear, and the first rows."""
-    diff = sql.SyncTables(sync.name).diff
+    diff = SyncTables(sync.name).diff
     reasons = session.query(
         f"SELECT REASON, count(*) AS N FROM {diff} GROUP BY REASON ORDER BY 2 DESC, 1"
     )
@@ -203,7 +217,7 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
 
 def ensure_ledgers(session: WarehouseSession) -> None:
     """The run records, call ledger and row errors, with their DESTINATION column."""
-    for ddl in sql.WRITE_BACK_DDL:
+    for ddl in WRITE_BACK_DDL:
         session.execute(ddl)
     binding.ensure_tables(session)
 
@@ -221,7 +235,7 @@ def build_diff_asset(
             "warehouse and compared with what Iterable last accepted → added, changed and "
             "removed rows. Its checks block the send."
         ),
-        metadata={"dagster/table_name": sql.SyncTables(sync.name).diff},
+        metadata={"dagster/table_name": SyncTables(sync.name).diff},
         check_specs=sync_checks.check_specs(sync, diff_key(sync)),
     )
     def _diff(
@@ -343,17 +357,17 @@ def write_calls(
     calls = call_log.drain()
     if calls:
         session.append(
-            sql.API_CALLS_TABLE,
+            API_CALLS_TABLE,
             calls_table(calls, run_id, sync.name, iterable.destination.label),
         )
 
 
 def quarantine_invalid_records(session: WarehouseSession, sync: SyncConfig, run_id: str) -> int:
     """Rows the warehouse already knows cannot be sent go to ROW_ERRORS in one statement."""
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     session.execute(
         f"""
-INSERT INTO {sql.ROW_ERRORS_TABLE}
+INSERT INTO {ROW_ERRORS_TABLE}
   (RUN_ID, SYNC, PK, OPERATION, CODE, FIELD, VALUE, MESSAGE, RECORDED_AT)
 SELECT ?, ?, PK, 'validate', INVALID_REASON, INVALID_FIELD, INVALID_VALUE,
   CASE WHEN INVALID_REASON = 'invalid value'
@@ -380,7 +394,7 @@ def _record_run(
     destination: str,
 ) -> None:
     session.append(
-        sql.RUNS_TABLE,
+        RUNS_TABLE,
         pa.table(
             {
                 "DESTINATION": [destination],
@@ -478,7 +492,7 @@ def build_sync_asset(
                 counts = {
                     str(r["CHANGE"]): int(r["N"])
                     for r in session.query(
-                        f"SELECT CHANGE, count(*) AS N FROM {sql.SyncTables(sync.name).diff}"
+                        f"SELECT CHANGE, count(*) AS N FROM {SyncTables(sync.name).diff}"
                         " GROUP BY CHANGE"
                     )
                 }
@@ -500,13 +514,13 @@ def build_sync_asset(
             context.log.info(f"{sync.name}: writing to {destination}")
             tally = send_diff(session, sync, iterable, project_type, run_id, context.log)
             session.execute(
-                sql.history_sql(sync, sync.operation),
+                history_sql(sync, sync.operation),
                 [run_id, run_id, run_id, sync.name, run_id],
             )
             period = sync_checks.billing_period()
             sync_checks.record_queried(session, sync, period)
             tally.queried = int(
-                session.scalar(f"SELECT count(*) FROM {sql.SyncTables(sync.name).records}")
+                session.scalar(f"SELECT count(*) FROM {SyncTables(sync.name).records}")
             )
             used = int(
                 session.scalar(
@@ -606,7 +620,7 @@ def send_diff(
     leftover = call_log.drain()
     if leftover:
         session.append(
-            sql.API_CALLS_TABLE,
+            API_CALLS_TABLE,
             calls_table(leftover, run_id, sync.name, iterable.destination.label),
         )
         for entry in leftover:

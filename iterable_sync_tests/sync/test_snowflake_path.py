@@ -32,9 +32,12 @@ from fakesnow.cursor import FakeSnowflakeCursor
 
 from iterable_sync.checks.identity import IDENTITIES_UNAMBIGUOUS
 from iterable_sync.emulator import EmulatorProcess
+from iterable_sync.plan.diff import diff_sql
+from iterable_sync.plan.records import Records, records_sql
+from iterable_sync.plan.state import STATE_ADDED_COLUMNS, advance_state_sql, staging_ddl, state_ddl
+from iterable_sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.snowflake_warehouse import SnowflakeWarehouse
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import SyncConfig, load_syncs
 from iterable_sync.sync.factory import diff_key, sync_key
 from iterable_sync.warehouse import Warehouse
@@ -151,22 +154,20 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 
 def diff_reasons(harness: Harness) -> list[str]:
-    rows = harness.query(f"SELECT REASON FROM {sql.SyncTables(harness.sync.name).diff}")
+    rows = harness.query(f"SELECT REASON FROM {SyncTables(harness.sync.name).diff}")
     return sorted(str(r["REASON"]) for r in rows)
 
 
 def sent_state(harness: Harness) -> dict[str, tuple[str, Any]]:
     """PK → (outcome, the payload last sent, parsed)."""
-    rows = harness.query(
-        f"SELECT PK, OUTCOME, PAYLOAD FROM {sql.SyncTables(harness.sync.name).state}"
-    )
+    rows = harness.query(f"SELECT PK, OUTCOME, PAYLOAD FROM {SyncTables(harness.sync.name).state}")
     return {r["PK"]: (r["OUTCOME"], json.loads(r["PAYLOAD"])) for r in rows}
 
 
 def row_errors(harness: Harness) -> dict[str, str]:
     return {
         str(r["PK"]): str(r["CODE"])
-        for r in harness.query(f"SELECT PK, CODE FROM {sql.ROW_ERRORS_TABLE}")
+        for r in harness.query(f"SELECT PK, CODE FROM {ROW_ERRORS_TABLE}")
     }
 
 
@@ -331,7 +332,7 @@ def test_dropping_a_field_sends_nothing_and_moves_the_state_hashes(
     assert (meta["changed"], meta["sent"], meta["write_calls"]) == (0, 0, 0)
     assert harness.calls_since(seq) == []
     # UPDATE ... FROM the diff: state took every new fast hash, so the next run hashes none.
-    tables = sql.SyncTables(harness.sync.name)
+    tables = SyncTables(harness.sync.name)
     records = harness.query(f"SELECT PK, FAST FROM {tables.records} ORDER BY PK")
     assert harness.query(f"SELECT PK, FAST FROM {tables.state} ORDER BY PK") == records
     assert harness.user("user.5@example.com")["dataFields"]["plan"] == "free"
@@ -388,9 +389,10 @@ def test_config_columns_are_quoted_as_snowflake_resolves_them_unquoted():
         duplicates={"order_by": "updated_at DESC"},
     )
     types = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "FIRST_NAME": "VARCHAR", "UPDATED_AT": "DATE"}
+    snapshot = f"{SYNC_SCHEMA}.TEST_MODEL"
     statements = [
-        sql.records_sql(sync, f"{SYNC_SCHEMA}.TEST_MODEL", types, "email"),
-        *sql.diff_sql(sync),
+        records_sql(sync, snapshot, types, "email"),
+        *diff_sql(sync, Records(snapshot, types, refreshed=False)),
     ]
 
     quoted = {
@@ -451,9 +453,9 @@ def test_an_email_and_user_id_of_two_users_known_to_another_sync_are_held_back(
     legacy = make_sync(name="legacy")
     with snowflake_warehouse.session() as session:
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {SYNC_SCHEMA}")
-        session.execute(sql.state_ddl(legacy))
+        session.execute(state_ddl(legacy))
         session.execute(
-            f"INSERT INTO {sql.SyncTables('legacy').state} (PK, EMAIL, USER_ID, OUTCOME)"
+            f"INSERT INTO {SyncTables('legacy').state} (PK, EMAIL, USER_ID, OUTCOME)"
             " VALUES ('L1', 'user.5@example.com', '42', 'synced'),"
             " ('L2', 'someone.else@example.com', '1000005', 'synced')"
         )
@@ -479,11 +481,11 @@ def test_users_not_found_are_retried_on_their_backoff_from_upgraded_state(
         snowflake_warehouse, shared_emulator, rows, mode="update", not_found=backoff
     )
     assert harness.sync_metadata(harness.run(), harness.sync)["not_found"] == 4
-    state = sql.SyncTables(harness.sync.name).state
+    state = SyncTables(harness.sync.name).state
     # State as a version without retries kept it, written a day ago: the columns go, and
     # each not_found row counts one try, made when it was last written.
     with snowflake_warehouse.session() as session:
-        for column, _ in sql.STATE_ADDED_COLUMNS[1:]:
+        for column, _ in STATE_ADDED_COLUMNS[1:]:
             session.execute(f"ALTER TABLE {state} DROP COLUMN {column}")
         session.execute(f"UPDATE {state} SET LAST_SYNCED = DATEADD(DAY, -1, LAST_SYNCED)")
     shared_emulator.admin.seed_users([{"email": "user.2@example.com"}])
@@ -553,13 +555,13 @@ def test_stock_fakesnow_runs_the_state_merge_inside_a_transaction():
     sync = typed_users(MAPPING)
     with fakesnow.patch(), snowflake_warehouse_resource().session() as session:
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {SYNC_SCHEMA}")
-        session.execute(sql.state_ddl(sync))
-        session.execute(sql.staging_ddl(sync))
+        session.execute(state_ddl(sync))
+        session.execute(staging_ddl(sync))
         session.execute("BEGIN TRANSACTION")
         session.execute(
-            f"INSERT INTO {sql.SyncTables(sync.name).staging} (PK, HASH, IN_MODEL, OUTCOME)"
+            f"INSERT INTO {SyncTables(sync.name).staging} (PK, HASH, IN_MODEL, OUTCOME)"
             " VALUES ('K1', 'h', TRUE, 'synced')"
         )
-        session.execute(sql.advance_state_sql(sync))
+        session.execute(advance_state_sql(sync))
         session.execute("COMMIT")
-        assert session.scalar(f"SELECT count(*) FROM {sql.SyncTables(sync.name).state}") == 1
+        assert session.scalar(f"SELECT count(*) FROM {SyncTables(sync.name).state}") == 1

@@ -1,7 +1,7 @@
 """Case 2 — sending: 100,000 changed users to the emulator, real rate limits, 50 ms latency.
 
 Iterable allows users/bulkUpdate 5 requests/s of 1,000 users: a ceiling of 5,000 users/s.
-The product sends through ``factory.send_diff`` (``SyncRun`` + ``UsersDestination``, the
+The product sends through ``sending.send_diff`` (``SyncRun`` + ``UsersDestination``, the
 sync asset's own code) in upsert mode, so every user is created. The baseline is what a
 hand-written sync does: a sequential loop posting 1,000-user batches with httpx, with no
 pacing (a 429 is retried after a second). Both run in a process of their own, so their CPU
@@ -36,9 +36,10 @@ def rows_for(users: int) -> int:
 
 def prepare(users: int, log: Any = print) -> str:
     """A warehouse whose diff holds exactly ``users`` added users, and no state."""
+    from iterable_sync.plan import locks
     from iterable_sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, RUNS_TABLE, SyncTables
-    from iterable_sync.sync import factory, locks
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.sync import factory, planning
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     path = seeded_database(rows_for(users), log)
     sync = upsert_sync()
@@ -53,7 +54,7 @@ def prepare(users: int, log: Any = print) -> str:
         session.execute(f"DELETE FROM {locks.LOCKS_TABLE}")
         for table in (API_CALLS_TABLE, ROW_ERRORS_TABLE, RUNS_TABLE):
             session.execute(f"DELETE FROM {table}")
-        counts = factory.build_records_and_diff(session, sync, PROJECT_TYPE, False)
+        counts = planning.build_records_and_diff(session, sync, PROJECT_TYPE, False)
         if counts["added"] < users:
             raise RuntimeError(f"only {counts['added']} sendable users, {users} wanted")
         session.execute(f"DELETE FROM {tables.diff} WHERE SEQ > ?", [users])
@@ -61,13 +62,14 @@ def prepare(users: int, log: Any = print) -> str:
 
 
 def send_product(path: str, base_url: str) -> dict[str, Any]:
-    """(In a child.) The sync asset's send: ``factory.send_diff`` on the prepared diff."""
+    """(In a child.) The sync asset's send: ``sending.send_diff`` on the prepared diff."""
     import logging
     import resource
 
     from iterable_sync.iterable_resource import IterableResource
-    from iterable_sync.sync import factory, locks
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.plan import locks
+    from iterable_sync.sync import sending
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     sync = upsert_sync()
     run_id = "bench-send"
@@ -80,8 +82,11 @@ def send_product(path: str, base_url: str) -> dict[str, Any]:
         cpu_before = usage.ru_utime + usage.ru_stime
         started = time.perf_counter()
         try:
-            tally = factory.send_diff(
-                session, sync, iterable, PROJECT_TYPE, run_id, logging.getLogger("bench")
+            target = sending.IterableTarget(
+                iterable.client, iterable.max_in_flight, iterable.destination.label
+            )
+            tally = sending.send_diff(
+                session, sync, target, PROJECT_TYPE, run_id, logging.getLogger("bench")
             )
         finally:
             wall = time.perf_counter() - started

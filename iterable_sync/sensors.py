@@ -16,7 +16,8 @@ from iterable_sync import alerts
 from iterable_sync.plan.tables import RUNS_TABLE
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.factory import diff_key, sync_key
-from iterable_sync.warehouse import Warehouse, WarehouseSession
+from iterable_sync.warehouse import WarehouseSession
+from iterable_sync.warehouse_resource import Warehouse
 
 #: Runs one tick evaluates at most; the rest wait for the next tick (the cursor says where).
 MAX_RUNS_PER_TICK = 25

@@ -13,7 +13,8 @@ import dagster as dg
 import pyarrow as pa
 from dagster_snowflake import SnowflakeResource
 
-from iterable_sync.warehouse import DEFAULT_BATCH_ROWS, Params, Warehouse, WarehouseSession
+from iterable_sync.warehouse import DEFAULT_BATCH_ROWS, Params, WarehouseSession
+from iterable_sync.warehouse_resource import Warehouse
 
 
 class _SnowflakeSession(WarehouseSession):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 pytest_plugins = ["iterable_sync_tests.fixtures.emulator"]
 

@@ -25,7 +25,7 @@ from iterable_sync.emulator.launcher import EmulatorProcess
 from iterable_sync.iterable_resource import EMULATOR_KEY
 from iterable_sync.plan.tables import SyncTables
 from iterable_sync.seed import seed_contacts
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 SYNC = "iterable_production"
 STATE = SyncTables(SYNC).state

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from iterable_sync.plan.text import literal
-from iterable_sync.warehouse import DuckDBWarehouse, translate
+from iterable_sync.warehouse import translate
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 
 @pytest.mark.parametrize(

@@ -8,18 +8,17 @@ column, an upstream type change) never reaches Iterable.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import dagster as dg
 
 from iterable_sync.checks import identity
 from iterable_sync.metadata import markdown_table
 from iterable_sync.plan import rules
+from iterable_sync.plan.budget import LEDGER_DDL, LEDGER_TABLE
+from iterable_sync.plan.collisions import applies as applies_to_identity
 from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import literal, q
-from iterable_sync.plan.values import is_integer_type
-from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync.config import Budget, Cast, DuplicatePolicy, SyncConfig, SyncType
+from iterable_sync.plan.text import literal
+from iterable_sync.sync.config import Budget, DuplicatePolicy, SyncConfig, SyncType
 from iterable_sync.warehouse import WarehouseSession
 
 PRIMARY_KEY_UNIQUE = rules.PRIMARY_KEY_UNIQUE
@@ -52,10 +51,6 @@ TYPE_CHECKS: dict[SyncType, tuple[str, str]] = {
     ),
 }
 
-LEDGER_TABLE = f"{SYNC_SCHEMA}.QUERIED_RECORDS"
-LEDGER_DDL = f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
-  PERIOD VARCHAR, SYNC VARCHAR, PK VARCHAR, FIRST_QUERIED_AT TIMESTAMP_NTZ
-)"""
 SAMPLE_ROWS = 10
 
 
@@ -77,7 +72,7 @@ def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckS
                 f"Blocks above {t.missing_identifiers:.0%}.",
             )
         )
-    if identity.applies(sync):
+    if applies_to_identity(sync):
         specs.append(identity.check_spec(sync, asset_key))
     if sync.FIELDS_OF is not None:
         specs.append(
@@ -113,10 +108,6 @@ def duplicates_rule(sync: SyncConfig) -> str:
         )
     kept = f"the first by {rule.order_by}" if rule.order_by else "one, the same every run"
     return f"one row per duplicated key is kept ({kept}); warns, blocks above {limit}."
-
-
-def billing_period(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y-%m")
 
 
 def _graded(
@@ -261,7 +252,7 @@ class RecordChecks:
         found = [self.primary_key_unique()]
         if self.sync.has_users:
             found.append(self.identifiers_valid())
-        if identity.applies(self.sync):
+        if applies_to_identity(self.sync):
             found.append(identity.check_result(self.session, self.sync))
         if self.sync.FIELDS_OF is not None:
             found.append(self.values_fit_types(field_types))
@@ -307,58 +298,3 @@ class RecordChecks:
             },
         )
         return result, counted, new
-
-
-def record_queried(session: WarehouseSession, sync: SyncConfig, period: str) -> int:
-    """Count this run's records in the ledger (once per record per billing period)."""
-    session.execute(LEDGER_DDL)
-    records = SyncTables(sync.name).records
-    before = int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}"))
-    session.execute(
-        f"INSERT INTO {LEDGER_TABLE} (PERIOD, SYNC, PK, FIRST_QUERIED_AT)"
-        f" SELECT ?, ?, r.PK, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ FROM {records} r"
-        f" WHERE NOT EXISTS (SELECT 1 FROM {LEDGER_TABLE} l"
-        f"  WHERE l.PERIOD = ? AND l.SYNC = ? AND l.PK = r.PK)",
-        [period, sync.name, period, sync.name],
-    )
-    return int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}")) - before
-
-
-def infer_field_types(
-    session: WarehouseSession,
-    sync: SyncConfig,
-    snapshot_table: str,
-    column_types: dict[str, str],
-    existing: dict[str, str],
-) -> dict[str, str]:
-    """The Iterable type of each mapped field: what the project has (getFields), or what
-    Iterable would infer from the first value — so text that is mostly dates is a date
-    field, and its non-dates are the values that would sink a batch."""
-    inferred: dict[str, str] = {}
-    for mapping in sync.mapping:
-        if mapping.field in existing:
-            inferred[mapping.field] = existing[mapping.field]
-            continue
-        if mapping.cast is not None:
-            if mapping.cast is not Cast.JSON:
-                inferred[mapping.field] = mapping.cast.value
-            continue
-        column_type = column_types[mapping.column.upper()].upper()
-        if column_type.startswith(("TIMESTAMP", "DATE")):
-            inferred[mapping.field] = "date"
-        elif is_integer_type(column_type):
-            inferred[mapping.field] = "long"
-        elif column_type.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMBER")):
-            inferred[mapping.field] = "double"
-        elif column_type.startswith("BOOL"):
-            inferred[mapping.field] = "boolean"
-        elif column_type.startswith(("VARCHAR", "TEXT", "STRING")):
-            column = q(mapping.column)
-            row = session.query(
-                f"SELECT count({column}) AS N,"
-                f" count_if({rules.is_iterable_date(column)}) AS DATES"
-                f" FROM {snapshot_table}"
-            )[0]
-            n, dates = int(row["N"] or 0), int(row["DATES"] or 0)
-            inferred[mapping.field] = "date" if n and dates * 2 >= n else "string"
-    return inferred

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync.config import SyncConfig
 
 RUNS_TABLE = f"{SYNC_SCHEMA}.SYNC_RUNS"
 API_CALLS_TABLE = f"{SYNC_SCHEMA}.API_CALLS"
@@ -37,3 +38,7 @@ class SyncTables:
     diff_candidates = _Table("DIFF_CANDIDATES")
     state = _Table("STATE")
     staging = _Table("STAGING")
+
+
+def snapshot_table(sync: SyncConfig) -> str:
+    return f"{SYNC_SCHEMA}.{sync.model.upper()}"

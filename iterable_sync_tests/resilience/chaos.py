@@ -18,7 +18,7 @@ from typing import Any
 
 from iterable_sync.emulator import EmulatorProcess
 from iterable_sync.plan.tables import RUNS_TABLE
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.warehouse_resource import Warehouse
 
 #: The issue's mix: 10% 429s, 2% 500/503s, 1% dropped connections, and latency spikes.
 FAULTS: dict[str, Any] = {

@@ -17,7 +17,7 @@ from iterable_sync.plan.tables import SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import SyncConfig, parse_syncs
 from iterable_sync.sync.objects import OBJECTS_TABLE
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.warehouse_resource import Warehouse
 
 SYNCS_YAML = """
 syncs:

@@ -13,7 +13,8 @@ from iterable_sync.plan.tables import SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import engine
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
-from iterable_sync.warehouse import DuckDBWarehouse, WarehouseSession
+from iterable_sync.warehouse import WarehouseSession
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync
 
 ROWS = 25

@@ -10,9 +10,10 @@ from iterable_sync.plan.records import RECORD_COLUMNS, records_sql
 from iterable_sync.plan.tables import SyncTables
 from iterable_sync.plan.text import literal
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import factory
+from iterable_sync.sync import planning
 from iterable_sync.sync.config import SyncConfig
-from iterable_sync.warehouse import DuckDBWarehouse, WarehouseSession
+from iterable_sync.warehouse import WarehouseSession
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync
 from iterable_sync_tests.sync.typed_harness import synced_users
 
@@ -49,8 +50,8 @@ def load(session: WarehouseSession, rows: list[dict[str, Any]]) -> None:
 
 
 def build(session: WarehouseSession, sync: SyncConfig, field_types: dict[str, str]) -> int:
-    types = factory._column_types(session, sync)
-    return factory.build_records(session, sync, types, "email", field_types).remade
+    types = planning.column_types(session, sync)
+    return planning.build_records(session, sync, types, "email", field_types).remade
 
 
 def records(session: WarehouseSession, table: str) -> list[tuple[Any, ...]]:
@@ -64,7 +65,7 @@ def assert_as_rebuilt(
 ) -> list[tuple[Any, ...]]:
     """The sync's records are what a rebuild makes of the snapshot now (in a table of its
     own); returns them."""
-    types = factory._column_types(session, sync)
+    types = planning.column_types(session, sync)
     text = records_sql(sync, SNAPSHOT, types, "email", field_types)
     session.execute(text.replace(SyncTables(sync.name).records, REBUILT, 1))
     kept = records(session, SyncTables(sync.name).records)

@@ -40,7 +40,7 @@ from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.snowflake_warehouse import SnowflakeWarehouse
 from iterable_sync.sync.config import SyncConfig, load_syncs
 from iterable_sync.sync.factory import diff_key, sync_key
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.warehouse_resource import Warehouse
 from iterable_sync_tests.fixtures.contacts import SOURCE_TABLE, contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make

@@ -3,10 +3,10 @@
 from typing import Any
 
 from iterable_sync.plan.records import records_sql
-from iterable_sync.plan.tables import SyncTables
+from iterable_sync.plan.tables import SyncTables, snapshot_table
 from iterable_sync.plan.values import BOOLEAN, DATE_TEXT, DOUBLE, LONG, type_check_sql, value_kind
-from iterable_sync.sync.factory import _column_types, snapshot_table
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.sync.planning import column_types
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync
 
 SYNC = make_sync(
@@ -30,7 +30,7 @@ def _records(warehouse: DuckDBWarehouse, rows: list[str]) -> list[dict[str, Any]
         )
         for row in rows:
             session.execute_native(f"INSERT INTO {snapshot_table(SYNC)} VALUES {row}")
-        types = _column_types(session, SYNC)
+        types = column_types(session, SYNC)
         session.execute(records_sql(SYNC, snapshot_table(SYNC), types, "email", FIELD_TYPES))
         return session.query(
             "SELECT PK, INVALID_FIELD, INVALID_VALUE FROM"
@@ -102,7 +102,7 @@ def test_text_cast_to_a_date_is_held_back_when_it_does_not_parse_or_has_a_long_y
                 f"INSERT INTO {snapshot_table(sync)} VALUES (?, ?, ?)",
                 [f"C{i}", f"u{i}@example.com", text],
             )
-        types = _column_types(session, sync)
+        types = column_types(session, sync)
         session.execute(
             records_sql(sync, snapshot_table(sync), types, "email", {"trialStart": "date"})
         )

@@ -130,9 +130,9 @@ def seeded_database(rows: int, log: Any = print) -> Path:
 def _field_types(session: Any, sync: Any, existing: dict[str, str] | None = None) -> dict[str, str]:
     """As the diff asset infers them: ``existing`` is what Iterable's getFields answers
     (nothing for a project that has no field yet)."""
-    from iterable_sync.plan.field_types import infer_field_types
-    from iterable_sync.plan.tables import snapshot_table
     from iterable_sync.sync import planning
+    from iterable_sync.sync.plan.field_types import infer_field_types
+    from iterable_sync.sync.plan.tables import snapshot_table
 
     column_types = planning.column_types(session, sync)
     return infer_field_types(
@@ -143,9 +143,9 @@ def _field_types(session: Any, sync: Any, existing: dict[str, str] | None = None
 def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
     """Changes when the records' recipe does: state prepared by another version is rebuilt
     (and the prepared records, whose recipe a measured run must find)."""
-    from iterable_sync.plan.records import records_recipe
-    from iterable_sync.plan.tables import snapshot_table
     from iterable_sync.sync import planning
+    from iterable_sync.sync.plan.records import records_recipe
+    from iterable_sync.sync.plan.tables import snapshot_table
 
     types = planning.column_types(session, sync)
     return records_recipe(sync, snapshot_table(sync), types, PROJECT_TYPE, field_types)
@@ -153,9 +153,9 @@ def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
 
 def prepare_state(path: str) -> dict[str, Any]:
     """(In a child.) A first run whose diff is folded into state, and the ledger filled."""
-    from iterable_sync.plan import budget
-    from iterable_sync.plan.tables import SyncTables, snapshot_table
     from iterable_sync.sync import planning
+    from iterable_sync.sync.plan import budget
+    from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
     from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     sync = shipped_sync()
@@ -220,7 +220,7 @@ def reset_records(path: str) -> dict[str, Any]:
     """(In a child, before each measured run; not measured.) The sync's records as the
     prepared day left them: a daily run refreshes yesterday's records, and a run measured
     after another would find today's already made."""
-    from iterable_sync.plan.tables import SyncTables
+    from iterable_sync.sync.plan.tables import SyncTables
     from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     records = SyncTables(SYNC_NAME).records
@@ -231,7 +231,7 @@ def reset_records(path: str) -> dict[str, Any]:
 
 def snapshot(session: Any, sync: Any, variant: str) -> None:
     """The model asset's work: a consistent snapshot table of the model's rows."""
-    from iterable_sync.plan.tables import snapshot_table
+    from iterable_sync.sync.plan.tables import snapshot_table
 
     schema, _ = snapshot_table(sync).split(".")
     session.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -244,10 +244,11 @@ def snapshot(session: Any, sync: Any, variant: str) -> None:
 def plan_product(path: str, variant: str) -> dict[str, Any]:
     """(In a child.) Snapshot, records + hash + diff, checks: what one daily run plans."""
     started = time.perf_counter()
+    from iterable_sync import sync_assets
     from iterable_sync.checks import sync_checks
-    from iterable_sync.plan import budget
-    from iterable_sync.sync import factory, planning
+    from iterable_sync.sync import planning
     from iterable_sync.sync.config import Budget
+    from iterable_sync.sync.plan import budget
     from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     imported = time.perf_counter()
@@ -257,12 +258,12 @@ def plan_product(path: str, variant: str) -> dict[str, Any]:
         snapshot(session, sync, variant)
         snapshotted = time.perf_counter()
         progress("records and diff")
-        # As the diff asset does (factory.build_diff_asset) in a daily run: every mapped
+        # As the diff asset does (sync_assets.build_diff_asset) in a daily run: every mapped
         # field exists in Iterable already (getFields), so its type is not inferred again.
         existing = json.loads(_meta(session.conn).get("field_types") or "{}")
         field_types = _field_types(session, sync, existing)
         counts = planning.build_records_and_diff(session, sync, PROJECT_TYPE, False, field_types)
-        factory.diff_preview(session, sync)
+        sync_assets.diff_preview(session, sync)
         diffed = time.perf_counter()
         progress("checks")
         checks = sync_checks.RecordChecks(session, sync)

@@ -36,9 +36,15 @@ def rows_for(users: int) -> int:
 
 def prepare(users: int, log: Any = print) -> str:
     """A warehouse whose diff holds exactly ``users`` added users, and no state."""
-    from iterable_sync.plan import locks
-    from iterable_sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, RUNS_TABLE, SyncTables
-    from iterable_sync.sync import factory, planning
+    from iterable_sync import sync_assets
+    from iterable_sync.sync import planning
+    from iterable_sync.sync.plan import locks
+    from iterable_sync.sync.plan.tables import (
+        API_CALLS_TABLE,
+        ROW_ERRORS_TABLE,
+        RUNS_TABLE,
+        SyncTables,
+    )
     from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     path = seeded_database(rows_for(users), log)
@@ -48,7 +54,7 @@ def prepare(users: int, log: Any = print) -> str:
         snapshot(session, sync, "unchanged")
         for table in (tables.state, tables.diff, tables.records):
             session.execute(f"DROP TABLE IF EXISTS {table}")
-        factory.ensure_ledgers(session)
+        sync_assets.ensure_ledgers(session)
         # A lock left by a run that was stopped would refuse the next one for its lease.
         session.execute(locks.LOCKS_DDL)
         session.execute(f"DELETE FROM {locks.LOCKS_TABLE}")
@@ -67,8 +73,8 @@ def send_product(path: str, base_url: str) -> dict[str, Any]:
     import resource
 
     from iterable_sync.iterable_resource import IterableResource
-    from iterable_sync.plan import locks
     from iterable_sync.sync import sending
+    from iterable_sync.sync.plan import locks
     from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     sync = upsert_sync()
@@ -111,7 +117,7 @@ def send_baseline(path: str, base_url: str) -> dict[str, Any]:
     import duckdb
     import httpx
 
-    from iterable_sync.plan.tables import SyncTables
+    from iterable_sync.sync.plan.tables import SyncTables
 
     sync = upsert_sync()
     conn = duckdb.connect(path, read_only=True)

@@ -13,9 +13,9 @@ from typing import Any
 import dagster as dg
 
 from iterable_sync import alerts
-from iterable_sync.plan.tables import RUNS_TABLE
 from iterable_sync.sync.config import SyncConfig
-from iterable_sync.sync.factory import diff_key, sync_key
+from iterable_sync.sync.plan.tables import RUNS_TABLE
+from iterable_sync.sync_assets import diff_key, sync_key
 from iterable_sync.warehouse import WarehouseSession
 from iterable_sync.warehouse_resource import Warehouse
 

@@ -14,10 +14,10 @@ import pytest
 
 from iterable_sync import alerts
 from iterable_sync.alerts import read_alerts, send_alert
-from iterable_sync.plan.ledgers import WRITE_BACK_DDL
-from iterable_sync.plan.tables import RUNS_TABLE
 from iterable_sync.sensors import build_health_sensor
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL
+from iterable_sync.sync.plan.tables import RUNS_TABLE
 from iterable_sync_tests.fixtures.contacts import SOURCE_TABLE, contact, create_contacts, now
 from iterable_sync_tests.sync.harness import Harness, make_sync
 

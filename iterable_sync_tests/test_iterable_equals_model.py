@@ -23,8 +23,8 @@ from iterable_sync import settings
 from iterable_sync.demo import _existing_users
 from iterable_sync.emulator.launcher import EmulatorProcess
 from iterable_sync.iterable_resource import EMULATOR_KEY
-from iterable_sync.plan.tables import SyncTables
 from iterable_sync.seed import seed_contacts
+from iterable_sync.sync.plan.tables import SyncTables
 from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 SYNC = "iterable_production"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from iterable_sync.plan.text import literal
+from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import translate
 from iterable_sync.warehouse_resource import DuckDBWarehouse
 

@@ -1,11 +1,13 @@
 """The identity check: counts the rows the planner held back for an identity collision
-(``plan/collisions.py`` finds them, ``plan/quarantine.py`` holds them back) and blocks the
+(``sync/plan/collisions.py`` finds them, ``sync/plan/quarantine.py`` holds them back) and blocks the
 send past the sync's tolerance."""
 
 import dagster as dg
 
 from iterable_sync.metadata import markdown_table
-from iterable_sync.plan.collisions import (
+from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.collisions import (
     CHANGED_EMAIL,
     IDENTITIES_UNAMBIGUOUS,
     KINDS,
@@ -14,10 +16,8 @@ from iterable_sync.plan.collisions import (
     TWO_USERS,
     collisions_table,
 )
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import literal
-from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
 
 SAMPLE_ROWS = 20

@@ -13,12 +13,12 @@ import dagster as dg
 
 from iterable_sync.checks import identity
 from iterable_sync.metadata import markdown_table
-from iterable_sync.plan import rules
-from iterable_sync.plan.budget import LEDGER_DDL, LEDGER_TABLE
-from iterable_sync.plan.collisions import applies as applies_to_identity
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import literal
 from iterable_sync.sync.config import Budget, DuplicatePolicy, SyncConfig, SyncType
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.budget import LEDGER_DDL, LEDGER_TABLE
+from iterable_sync.sync.plan.collisions import applies as applies_to_identity
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
 
 PRIMARY_KEY_UNIQUE = rules.PRIMARY_KEY_UNIQUE

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from iterable_sync.iterable_resource import DestinationId
-from iterable_sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE, SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import objects
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
 DESTINATIONS_TABLE = f"{SYNC_SCHEMA}.SYNC_DESTINATIONS"

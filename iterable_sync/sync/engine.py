@@ -20,8 +20,6 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from iterable_sync.plan.state import advance_state_sql, staging_ddl
-from iterable_sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, SyncTables
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.outcomes import (
     DIFF_COLUMNS,
@@ -30,6 +28,8 @@ from iterable_sync.sync.outcomes import (
     RowError,
     RunTally,
 )
+from iterable_sync.sync.plan.state import advance_state_sql, staging_ddl
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
 

@@ -1,14 +1,16 @@
 """Planning a sync's run, on a warehouse session: records → diff → collisions → quarantine.
 
-The engine's first half, a plain function Dagster only calls (``factory.py``): it imports
+The engine's first half, a plain function Dagster only calls (``sync_assets.py``): it imports
 no Dagster. It runs the planner's SQL (``plan/``) and returns what it found; the checks then
 judge the planned rows, and the send (``sending.py``) reads the diff.
 """
 
-from iterable_sync.plan import quarantine
-from iterable_sync.plan.collisions import find_collisions
-from iterable_sync.plan.diff import REASONS, diff_sql, refresh_unchanged_sql
-from iterable_sync.plan.records import (
+from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan import quarantine
+from iterable_sync.sync.plan.collisions import find_collisions
+from iterable_sync.sync.plan.diff import REASONS, diff_sql, refresh_unchanged_sql
+from iterable_sync.sync.plan.records import (
     REBUILD_SHARE,
     Records,
     records_recipe,
@@ -17,11 +19,9 @@ from iterable_sync.plan.records import (
     refresh_records_sql,
     stale_records_sql,
 )
-from iterable_sync.plan.state import state_ddl, state_upgrade_sql
-from iterable_sync.plan.tables import SyncTables, snapshot_table
-from iterable_sync.plan.text import literal
-from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.state import state_ddl, state_upgrade_sql
+from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
+from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
 
 

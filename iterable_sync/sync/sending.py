@@ -1,7 +1,7 @@
 """Sending a sync's diff, on a warehouse session and an Iterable client: diff → batches →
 write-back (state, row errors, the call ledger, the run's record).
 
-The engine's second half, plain functions Dagster only calls (``factory.py``): it imports
+The engine's second half, plain functions Dagster only calls (``sync_assets.py``): it imports
 no Dagster. What it needs of Iterable is an ``IterableTarget``: a way to open a client that
 reports each call, how many batches may be in flight, and the label of where it writes.
 """
@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from iterable_sync.iterable import CallRecord, IterableClient
-from iterable_sync.plan import locks, quarantine
-from iterable_sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.destinations import build_destination
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
 from iterable_sync.sync.outcomes import RunTally
+from iterable_sync.sync.plan import locks, quarantine
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE
 from iterable_sync.warehouse import WarehouseSession
 
 #: Opens an Iterable client that reports each call it makes (``CallRecord``).

@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass, field
 
 from iterable_sync.iterable import IterableClient, NotFoundError, RateLimitedError, UserUpdate
-from iterable_sync.plan.tables import API_CALLS_TABLE
 from iterable_sync.sync import delivery
 from iterable_sync.sync.config import (
     DeletionAction,
@@ -22,6 +21,7 @@ from iterable_sync.sync.config import (
     Match,
 )
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE
 from iterable_sync.warehouse import WarehouseSession
 
 

@@ -6,11 +6,11 @@ import yaml
 
 from iterable_sync.checks.identity import IDENTITIES_UNAMBIGUOUS
 from iterable_sync.checks.sync_checks import check_specs
-from iterable_sync.plan.state import state_ddl
-from iterable_sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import parse_syncs
-from iterable_sync.sync.factory import sync_key
+from iterable_sync.sync.plan.state import state_ddl
+from iterable_sync.sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
+from iterable_sync.sync_assets import sync_key
 from iterable_sync_tests.fixtures.contacts import (
     SOURCE_TABLE,
     contact,

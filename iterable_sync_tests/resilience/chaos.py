@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from iterable_sync.emulator import EmulatorProcess
-from iterable_sync.plan.tables import RUNS_TABLE
+from iterable_sync.sync.plan.tables import RUNS_TABLE
 from iterable_sync.warehouse_resource import Warehouse
 
 #: The issue's mix: 10% 429s, 2% 500/503s, 1% dropped connections, and latency spikes.

@@ -13,8 +13,9 @@ from typing import Any
 
 import dagster as dg
 
+from iterable_sync import sync_assets
 from iterable_sync.iterable_resource import IterableResource
-from iterable_sync.sync import factory, sending
+from iterable_sync.sync import sending
 from iterable_sync.sync.config import Budget, parse_syncs
 from iterable_sync.warehouse_resource import DuckDBWarehouse
 
@@ -47,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     budget = Budget()
     assets = []
     for sync in syncs:
-        assets.append(factory.build_diff_asset(sync, "duckdb", args.project_type, budget))
-        assets.append(factory.build_sync_asset(sync, args.project_type, budget))
+        assets.append(sync_assets.build_diff_asset(sync, "duckdb", args.project_type, budget))
+        assets.append(sync_assets.build_sync_asset(sync, args.project_type, budget))
     iterable = IterableResource(
         api_key=dg.EnvVar("ITERABLE_API_KEY"),
         base_url=args.base_url,

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iterable_sync.plan.tables import SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import SyncConfig, parse_syncs
 from iterable_sync.sync.objects import OBJECTS_TABLE
+from iterable_sync.sync.plan.tables import SyncTables
 from iterable_sync.warehouse_resource import Warehouse
 
 SYNCS_YAML = """

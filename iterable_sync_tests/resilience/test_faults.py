@@ -41,7 +41,7 @@ def faulty_run(tmp_path_factory):
             seed=9,
             max_runs=8,
             run_timeout_s=90,
-            # A killed run cannot free its sync: its lease (plan/locks.py) lapses instead,
+            # A killed run cannot free its sync: its lease (sync/plan/locks.py) lapses instead,
             # before the next child has even imported Dagster.
             env={"ITERABLE_SYNC_LOCK_LEASE_S": "2"},
         )

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from iterable_sync.plan.ledgers import WRITE_BACK_DDL
-from iterable_sync.plan.state import state_ddl
-from iterable_sync.plan.tables import SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import engine
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
+from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL
+from iterable_sync.sync.plan.state import state_ddl
+from iterable_sync.sync.plan.tables import SyncTables
 from iterable_sync.warehouse import WarehouseSession
 from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync

@@ -3,8 +3,8 @@ as text, and no fast hash that matches can hide a change Iterable has not seen."
 
 import pytest
 
-from iterable_sync.plan.record import record_sql
 from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync.plan.record import record_sql
 from iterable_sync_tests.sync.typed_harness import TypedHarness, synced_users, upsert_users
 
 N = 500

@@ -5,13 +5,13 @@ from typing import Any
 
 import pytest
 
-from iterable_sync.plan import rules
-from iterable_sync.plan.records import RECORD_COLUMNS, records_sql
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import literal
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import planning
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.records import RECORD_COLUMNS, records_sql
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
 from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync

@@ -11,8 +11,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.sync.factory import diff_key
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync_assets import diff_key
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make

@@ -32,14 +32,19 @@ from fakesnow.cursor import FakeSnowflakeCursor
 
 from iterable_sync.checks.identity import IDENTITIES_UNAMBIGUOUS
 from iterable_sync.emulator import EmulatorProcess
-from iterable_sync.plan.diff import diff_sql
-from iterable_sync.plan.records import Records, records_sql
-from iterable_sync.plan.state import STATE_ADDED_COLUMNS, advance_state_sql, staging_ddl, state_ddl
-from iterable_sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.snowflake_warehouse import SnowflakeWarehouse
 from iterable_sync.sync.config import SyncConfig, load_syncs
-from iterable_sync.sync.factory import diff_key, sync_key
+from iterable_sync.sync.plan.diff import diff_sql
+from iterable_sync.sync.plan.records import Records, records_sql
+from iterable_sync.sync.plan.state import (
+    STATE_ADDED_COLUMNS,
+    advance_state_sql,
+    staging_ddl,
+    state_ddl,
+)
+from iterable_sync.sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
+from iterable_sync.sync_assets import diff_key, sync_key
 from iterable_sync.warehouse_resource import Warehouse
 from iterable_sync_tests.fixtures.contacts import SOURCE_TABLE, contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync

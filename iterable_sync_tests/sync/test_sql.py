@@ -2,9 +2,16 @@
 
 from typing import Any
 
-from iterable_sync.plan.records import records_sql
-from iterable_sync.plan.tables import SyncTables, snapshot_table
-from iterable_sync.plan.values import BOOLEAN, DATE_TEXT, DOUBLE, LONG, type_check_sql, value_kind
+from iterable_sync.sync.plan.records import records_sql
+from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
+from iterable_sync.sync.plan.values import (
+    BOOLEAN,
+    DATE_TEXT,
+    DOUBLE,
+    LONG,
+    type_check_sql,
+    value_kind,
+)
 from iterable_sync.sync.planning import column_types
 from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync

@@ -5,12 +5,12 @@ why it cannot be sent (if so), made whole or refreshed where rows moved.
 import hashlib
 from dataclasses import dataclass
 
-from iterable_sync.plan import rules, shapes
-from iterable_sync.plan.record import record_sql
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import as_text, is_temporal, literal, q
-from iterable_sync.plan.values import DATE_TEXT, type_check_sql, value_kind
 from iterable_sync.sync.config import DuplicatePolicy, SyncConfig
+from iterable_sync.sync.plan import rules, shapes
+from iterable_sync.sync.plan.record import record_sql
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import as_text, is_temporal, literal, q
+from iterable_sync.sync.plan.values import DATE_TEXT, type_check_sql, value_kind
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
 """Holding rows back: the planner acts on the checks' verdicts.
 
 A record the records step judged invalid (``INVALID_REASON``) never enters the diff; a row
-the identity check's verdict names (``plan/collisions.py``) is marked so and leaves the
+the identity check's verdict names (``sync/plan/collisions.py``) is marked so and leaves the
 diff here. Either way the send writes it to ROW_ERRORS, and the checks count it.
 """
 
-from iterable_sync.plan.collisions import IDENTITIES_UNAMBIGUOUS, collisions_table
-from iterable_sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
-from iterable_sync.plan.text import literal
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.collisions import IDENTITIES_UNAMBIGUOUS, collisions_table
+from iterable_sync.sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
+from iterable_sync.sync.plan.text import literal
 
 
 def collisions_sql(sync: SyncConfig) -> list[str]:

@@ -1,10 +1,10 @@
 """What Iterable last accepted, per record: the state table, its upgrades, the staging
 table a send writes, and the fold of accepted rows into state."""
 
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import literal
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.outcomes import NOT_FOUND
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import literal
 
 
 def state_ddl(sync: SyncConfig) -> str:

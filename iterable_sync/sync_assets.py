@@ -14,15 +14,15 @@ from iterable_sync import settings
 from iterable_sync.checks import sync_checks
 from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.metadata import markdown_table
-from iterable_sync.plan import budget as budget_ledger
-from iterable_sync.plan import locks
-from iterable_sync.plan.field_types import infer_field_types
-from iterable_sync.plan.ledgers import WRITE_BACK_DDL, history_sql
-from iterable_sync.plan.tables import SyncTables, snapshot_table
 from iterable_sync.sync import binding, planning, sending
 from iterable_sync.sync.config import Budget, NullPolicy, SyncConfig
 from iterable_sync.sync.engine import CallLog
 from iterable_sync.sync.outcomes import RunTally
+from iterable_sync.sync.plan import budget as budget_ledger
+from iterable_sync.sync.plan import locks
+from iterable_sync.sync.plan.field_types import infer_field_types
+from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL, history_sql
+from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
 from iterable_sync.sync.pools import send_pool
 from iterable_sync.warehouse import WarehouseSession
 from iterable_sync.warehouse_resource import Warehouse
@@ -127,7 +127,7 @@ def build_diff_asset(
                 existing = client.users.get_fields()
         with warehouse.session() as session:
             # One run per sync: the diff table rebuilt here is what this run's send reads,
-            # so the sync is claimed before it is touched (see plan/locks.py).
+            # so the sync is claimed before it is touched (see sync/plan/locks.py).
             locks.claim(session, sync.name, context.run.run_id, _run_finished(context))
             try:
                 ensure_ledgers(session)

@@ -1,10 +1,10 @@
 """The Iterable type each mapped field has, or would get from its first value: what the
 records step judges a value's fit by."""
 
-from iterable_sync.plan import rules
-from iterable_sync.plan.text import q
-from iterable_sync.plan.values import is_integer_type
 from iterable_sync.sync.config import Cast, SyncConfig
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.text import q
+from iterable_sync.sync.plan.values import is_integer_type
 from iterable_sync.warehouse import WarehouseSession
 
 

@@ -4,10 +4,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from iterable_sync.plan import shapes
-from iterable_sync.plan.text import as_text, literal, q
-from iterable_sync.plan.values import json_kind, value_sql
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan import shapes
+from iterable_sync.sync.plan.text import as_text, literal, q
+from iterable_sync.sync.plan.values import json_kind, value_sql
 
 #: The record hash starts with a tag of the sync's target (``target_tag``) and this colon;
 #: a state hash without it was written before field-by-field comparison (an older version).

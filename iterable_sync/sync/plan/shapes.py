@@ -6,7 +6,7 @@ module supplies what differs by type:
 - the payload's keys beside ``dataFields`` (event name, id and time, items and total, the
   new email), which the hash covers as well;
 - the rows a type refuses before sending (a purchase without a total, a catalog id with a
-  space), each counted by the asset check named in ``plan/rules.py``;
+  space), each counted by the asset check named in ``sync/plan/rules.py``;
 - which user identifier a row is matched on, and which changes the type acts on.
 
 Events and purchases always carry an id — the ``event_id_column``, or the MD5 of the sync's
@@ -20,8 +20,6 @@ no users) also sends a row again while Iterable answers "not found" for it (``re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from iterable_sync.plan import rules
-from iterable_sync.plan.text import as_text, is_json, is_temporal, literal, q
 from iterable_sync.sync.config import (
     CartsSync,
     DeletionAction,
@@ -35,6 +33,8 @@ from iterable_sync.sync.config import (
     SyncConfig,
     SyncType,
 )
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.text import as_text, is_json, is_temporal, literal, q
 
 Column = Callable[[str], str]
 

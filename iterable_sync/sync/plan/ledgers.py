@@ -1,14 +1,14 @@
 """The write-back ledgers: runs, API calls, row errors and each record's history."""
 
-from iterable_sync.plan.tables import (
+from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.tables import (
     API_CALLS_TABLE,
     HISTORY_TABLE,
     ROW_ERRORS_TABLE,
     RUNS_TABLE,
     SyncTables,
 )
-from iterable_sync.plan.text import literal
-from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.text import literal
 
 WRITE_BACK_DDL = [
     f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (

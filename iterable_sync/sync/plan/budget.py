@@ -3,9 +3,9 @@ and syncs' runs alike (the sync's ``budget``; the budget check reads this ledger
 
 from datetime import UTC, datetime
 
-from iterable_sync.plan.tables import SyncTables
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.tables import SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
 LEDGER_TABLE = f"{SYNC_SCHEMA}.QUERIED_RECORDS"

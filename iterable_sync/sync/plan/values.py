@@ -1,8 +1,8 @@
 """One mapped column's value as SQL, and whether it fits the Iterable type of its field."""
 
-from iterable_sync.plan import rules
-from iterable_sync.plan.text import DATE_FORMAT, as_text, is_json, is_temporal, q
 from iterable_sync.sync.config import Cast, FieldMapping
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.text import DATE_FORMAT, as_text, is_json, is_temporal, q
 
 
 def value_sql(mapping: FieldMapping, column_type: str, table: str | None = None) -> tuple[str, str]:

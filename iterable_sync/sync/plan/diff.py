@@ -2,12 +2,12 @@
 payloads of those rows only; unchanged ones never leave the warehouse.
 """
 
-from iterable_sync.plan import shapes
-from iterable_sync.plan.record import TAG_LENGTH, record_sql, target_tag
-from iterable_sync.plan.records import Records
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import any_of, json_path, json_text, literal
 from iterable_sync.sync.config import NullPolicy, SyncConfig, SyncType
+from iterable_sync.sync.plan import shapes
+from iterable_sync.sync.plan.record import TAG_LENGTH, record_sql, target_tag
+from iterable_sync.sync.plan.records import Records
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import any_of, json_path, json_text, literal
 
 #: Why a row of the diff is sent (its REASON), in the order they take precedence.
 #: ``retry not found``: Iterable answered "not found" last time and the row is due again

@@ -1,7 +1,7 @@
 """Identity collisions: rows that would overwrite one Iterable user in turn, or split one.
 
 The verdict only (``find_collisions``): holding the rows back is the planner's next step
-(``plan/quarantine.py``), and the identity check counts what it held back
+(``sync/plan/quarantine.py``), and the identity check counts what it held back
 (``checks/identity.py``).
 
 Found in the warehouse before anything is sent, from the run's records and diff and what
@@ -30,11 +30,11 @@ rows, so the rest of the model still syncs; past the tolerance the check blocks 
 
 import json
 
-from iterable_sync.plan import rules
-from iterable_sync.plan.tables import SyncTables
-from iterable_sync.plan.text import literal
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import Match, SyncConfig, SyncType
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
 
 IDENTITIES_UNAMBIGUOUS = rules.IDENTITIES_UNAMBIGUOUS
@@ -276,7 +276,7 @@ GROUP BY e.PK, e.EMAIL, e.USER_ID"""
 
 def find_collisions(session: WarehouseSession, sync: SyncConfig, project_type: str) -> int:
     """This run's collisions, written to the sync's collisions table (the identity check's
-    verdict, which ``plan/quarantine.py`` acts on); run once the diff is built, before it is
+    verdict, which ``sync/plan/quarantine.py`` acts on); run once the diff is built, before it is
     counted or sent. Returns the keys that collide."""
     if not applies(sync):
         return 0

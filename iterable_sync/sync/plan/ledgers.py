@@ -10,7 +10,7 @@ from iterable_sync.sync.plan.tables import (
 )
 from iterable_sync.sync.plan.text import literal
 
-WRITE_BACK_DDL = [
+WRITE_BACK_DDL = (
     f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
   RUN_ID VARCHAR, SYNC VARCHAR, STARTED_AT TIMESTAMP_NTZ, FINISHED_AT TIMESTAMP_NTZ,
   DRY_RUN BOOLEAN, FULL_RESYNC BOOLEAN,
@@ -30,7 +30,7 @@ WRITE_BACK_DDL = [
   RUN_ID VARCHAR, SYNC VARCHAR, PK VARCHAR, OPERATION VARCHAR, CODE VARCHAR, FIELD VARCHAR,
   VALUE VARCHAR, MESSAGE VARCHAR, RECORDED_AT TIMESTAMP_NTZ
 )""",
-]
+)
 
 
 def history_sql(sync: SyncConfig, operation: str) -> str:

@@ -19,6 +19,7 @@ no users) also sends a row again while Iterable answers "not found" for it (``re
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from iterable_sync.sync.config import (
     CartsSync,
@@ -62,15 +63,17 @@ class Semantics:
     resync: bool
 
 
-_SEMANTICS = {
-    SyncType.USERS: Semantics(True, True, True),
-    SyncType.CATALOG: Semantics(True, True, True),
-    SyncType.LIST: Semantics(True, True, True),
-    SyncType.EVENTS: Semantics(True, False, True),
-    SyncType.PURCHASES: Semantics(True, False, True),
-    SyncType.CARTS: Semantics(False, False, True),
-    SyncType.DELETIONS: Semantics(False, False, False),
-}
+_SEMANTICS = MappingProxyType(
+    {
+        SyncType.USERS: Semantics(True, True, True),
+        SyncType.CATALOG: Semantics(True, True, True),
+        SyncType.LIST: Semantics(True, True, True),
+        SyncType.EVENTS: Semantics(True, False, True),
+        SyncType.PURCHASES: Semantics(True, False, True),
+        SyncType.CARTS: Semantics(False, False, True),
+        SyncType.DELETIONS: Semantics(False, False, False),
+    }
+)
 
 
 def semantics(sync: SyncConfig) -> Semantics:

@@ -61,7 +61,9 @@ def type_check_sql(
 
 #: What a mapped value's SQL expression holds, where that settles its fit (``value_kind``).
 DATE_TEXT, LONG, DOUBLE, BOOLEAN = "date text", "long", "double", "boolean"
-_ALWAYS_FITS = {("long", LONG), ("double", LONG), ("double", DOUBLE), ("boolean", BOOLEAN)}
+_ALWAYS_FITS = frozenset(
+    {("long", LONG), ("double", LONG), ("double", DOUBLE), ("boolean", BOOLEAN)}
+)
 #: DuckDB's integer column types whose every value is a 64-bit integer.
 _INT64_TYPES = ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT", "BYTEINT", "INT8", "INT4")
 

@@ -5,7 +5,10 @@ import pytest
 
 from iterable_sync.warehouse_resource import DuckDBWarehouse
 
-pytest_plugins = ["iterable_sync_tests.fixtures.emulator"]
+pytest_plugins = [
+    "iterable_sync_tests.fixtures.emulator",
+    "iterable_sync_tests.fixtures.warehouses",
+]
 
 UI_DIR = Path(__file__).parent / "ui"
 

@@ -21,7 +21,7 @@ from iterable_sync.sync.outcomes import RunTally
 from iterable_sync.sync.plan import budget as budget_ledger
 from iterable_sync.sync.plan import locks
 from iterable_sync.sync.plan.field_types import infer_field_types
-from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL, history_sql
+from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL
 from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
 from iterable_sync.sync.pools import send_pool
 from iterable_sync.warehouse import WarehouseSession
@@ -65,16 +65,9 @@ def sync_key(sync: SyncConfig) -> dg.AssetKey:
 
 def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
     """Rows by why they are sent, the fields the run would clear, and the first rows."""
-    diff = SyncTables(sync.name).diff
-    reasons = session.query(
-        f"SELECT REASON, count(*) AS N FROM {diff} GROUP BY REASON ORDER BY 2 DESC, 1"
-    )
-    reasons = [{"REASON": r["REASON"], "ROWS": r["N"]} for r in reasons]
+    reasons = [{"REASON": r, "ROWS": n} for r, n in planning.rows_by_reason(session, sync)]
     cleared = [{"FIELD": f, "ROWS": n} for f, n in planning.would_clear(session, sync).items()]
-    rows = session.query(
-        f"SELECT CHANGE, REASON, PK, EMAIL, USER_ID, CLEARED, PAYLOAD FROM {diff}"
-        f" ORDER BY SEQ LIMIT {PREVIEW_ROWS}"
-    )
+    rows = planning.first_rows(session, sync, PREVIEW_ROWS)
     parts = ["**Why rows are sent**", markdown_table(reasons, ["REASON", "ROWS"])]
     if sync.nulls is NullPolicy.CLEAR:
         parts += [
@@ -273,13 +266,7 @@ def build_sync_asset(
             ensure_ledgers(session)
             if config.dry_run:
                 tally = RunTally()
-                counts = {
-                    str(r["CHANGE"]): int(r["N"])
-                    for r in session.query(
-                        f"SELECT CHANGE, count(*) AS N FROM {SyncTables(sync.name).diff}"
-                        " GROUP BY CHANGE"
-                    )
-                }
+                counts = planning.rows_by_change(session, sync)
                 tally.added, tally.changed = counts.get("added", 0), counts.get("changed", 0)
                 tally.removed = counts.get("removed", 0)
                 return dg.MaterializeResult(
@@ -300,23 +287,7 @@ def build_sync_asset(
                 iterable.client, iterable.max_in_flight, destination.label
             )
             tally = sending.send_diff(session, sync, target, project_type, run_id, context.log)
-            session.execute(
-                history_sql(sync, sync.operation),
-                [run_id, run_id, run_id, sync.name, run_id],
-            )
-            period = budget_ledger.billing_period()
-            budget_ledger.record_queried(session, sync, period)
-            tally.queried = int(
-                session.scalar(f"SELECT count(*) FROM {SyncTables(sync.name).records}")
-            )
-            used = int(
-                session.scalar(
-                    f"SELECT count(*) FROM {budget_ledger.LEDGER_TABLE} WHERE PERIOD = ?", [period]
-                )
-            )
-            sending.record_run(
-                session, sync, run_id, started, tally, dry_run=False, destination=destination.label
-            )
+            used = sending.write_back(session, sync, run_id, started, tally, destination.label)
         context.log.info(
             f"{sync.name}: sent {tally.sent}, accepted {tally.accepted}, not found "
             f"{tally.not_found}, failed {tally.failed}, quarantined "

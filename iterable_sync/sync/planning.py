@@ -5,6 +5,8 @@ no Dagster. It runs the planner's SQL (``plan/``) and returns what it found; the
 judge the planned rows, and the send (``sending.py``) reads the diff.
 """
 
+from typing import Any
+
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.plan import quarantine
@@ -138,3 +140,28 @@ def would_clear(session: WarehouseSession, sync: SyncConfig) -> dict[str, int]:
         for field in str(row["CLEARED"]).split():
             fields[field] = fields.get(field, 0) + int(row["N"])
     return dict(sorted(fields.items()))
+
+
+def rows_by_reason(session: WarehouseSession, sync: SyncConfig) -> list[tuple[str, int]]:
+    """(reason, rows) of the diff, the most rows first."""
+    rows = session.query(
+        f"SELECT REASON, count(*) AS N FROM {SyncTables(sync.name).diff}"
+        " GROUP BY REASON ORDER BY 2 DESC, 1"
+    )
+    return [(r["REASON"], r["N"]) for r in rows]
+
+
+def rows_by_change(session: WarehouseSession, sync: SyncConfig) -> dict[str, int]:
+    """Rows of the diff by kind (added, changed, removed)."""
+    rows = session.query(
+        f"SELECT CHANGE, count(*) AS N FROM {SyncTables(sync.name).diff} GROUP BY CHANGE"
+    )
+    return {str(r["CHANGE"]): int(r["N"]) for r in rows}
+
+
+def first_rows(session: WarehouseSession, sync: SyncConfig, limit: int) -> list[dict[str, Any]]:
+    """The diff's first rows, in the order they are sent."""
+    return session.query(
+        f"SELECT CHANGE, REASON, PK, EMAIL, USER_ID, CLEARED, PAYLOAD"
+        f" FROM {SyncTables(sync.name).diff} ORDER BY SEQ LIMIT {int(limit)}"
+    )

@@ -19,8 +19,9 @@ from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.destinations import build_destination
 from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
 from iterable_sync.sync.outcomes import RunTally
-from iterable_sync.sync.plan import locks, quarantine
-from iterable_sync.sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE
+from iterable_sync.sync.plan import budget, locks, quarantine
+from iterable_sync.sync.plan.ledgers import history_sql
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
 #: Opens an Iterable client that reports each call it makes (``CallRecord``).
@@ -157,3 +158,23 @@ def send_diff(
             tally.calls[(f"{entry.method} {entry.endpoint}", str(entry.status or "error"))] += 1
     tally.invalid_in_model = quarantine_invalid_records(session, sync, run_id)
     return tally
+
+
+def write_back(
+    session: WarehouseSession,
+    sync: SyncConfig,
+    run_id: str,
+    started: datetime,
+    tally: RunTally,
+    written_to: str,
+) -> int:
+    """After the send: each touched key's history, the records queried this billing period
+    and the run's record. Returns the records queried in the period so far (the budget
+    used)."""
+    session.execute(history_sql(sync, sync.operation), [run_id, run_id, run_id, sync.name, run_id])
+    period = budget.billing_period()
+    budget.record_queried(session, sync, period)
+    tally.queried = int(session.scalar(f"SELECT count(*) FROM {SyncTables(sync.name).records}"))
+    used = budget.queried_in(session, period)
+    record_run(session, sync, run_id, started, tally, dry_run=False, destination=written_to)
+    return used

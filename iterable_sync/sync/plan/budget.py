@@ -31,3 +31,8 @@ def record_queried(session: WarehouseSession, sync: SyncConfig, period: str) -> 
         [period, sync.name, period, sync.name],
     )
     return int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}")) - before
+
+
+def queried_in(session: WarehouseSession, period: str) -> int:
+    """Records counted in the period so far, every sync's."""
+    return int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE} WHERE PERIOD = ?", [period]))

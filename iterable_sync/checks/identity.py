@@ -5,8 +5,8 @@ send past the sync's tolerance."""
 import dagster as dg
 
 from iterable_sync.metadata import markdown_table
-from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan import verdicts
 from iterable_sync.sync.plan.collisions import (
     CHANGED_EMAIL,
     IDENTITIES_UNAMBIGUOUS,
@@ -14,10 +14,10 @@ from iterable_sync.sync.plan.collisions import (
     SHARED_EMAIL,
     SHARED_USER_ID,
     TWO_USERS,
-    collisions_table,
+    collisions_by_kind,
+    collisions_found,
+    collisions_sample,
 )
-from iterable_sync.sync.plan.tables import SyncTables
-from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
 
 SAMPLE_ROWS = 20
@@ -47,29 +47,14 @@ def check_spec(sync: SyncConfig, asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
 
 def check_result(session: WarehouseSession, sync: SyncConfig) -> dg.AssetCheckResult:
     """Rows held back for a collision, by kind, with the colliding rows side by side."""
-    records = SyncTables(sync.name).records
-    table = collisions_table(sync)
-    total = int(session.scalar(f"SELECT count(*) FROM {records}"))
-    exists = session.table_exists(SYNC_SCHEMA, table.split(".", 1)[1])
+    total = verdicts.records(session, sync)
     by_kind = {kind: 0 for kind in KINDS}
     sample: list[dict[str, object]] = []
     failing = 0
-    if exists:
-        for row in session.query(
-            f"SELECT KIND, count(DISTINCT PK) AS N FROM {table} GROUP BY KIND"
-        ):
-            by_kind[str(row["KIND"])] = int(row["N"])
-        failing = int(
-            session.scalar(
-                f"SELECT count(*) FROM {records}"
-                f" WHERE INVALID_CHECK = {literal(IDENTITIES_UNAMBIGUOUS)}"
-            )
-        )
-        # Grouped so the keys that collide with each other sit next to each other.
-        sample = session.query(
-            f"SELECT KIND, PK, EMAIL, USER_ID, DETAIL FROM {table}"
-            f" ORDER BY PRIORITY, LOWER(EMAIL), USER_ID, PK LIMIT {SAMPLE_ROWS}"
-        )
+    if collisions_found(session, sync):
+        by_kind.update(collisions_by_kind(session, sync))
+        failing = verdicts.held_back(session, sync, IDENTITIES_UNAMBIGUOUS)
+        sample = collisions_sample(session, sync, SAMPLE_ROWS)
     tolerance = sync.tolerances.identity_collisions
     share = failing / total if total else 0.0
     blocked = share > tolerance

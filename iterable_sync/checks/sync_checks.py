@@ -14,11 +14,9 @@ import dagster as dg
 from iterable_sync.checks import identity
 from iterable_sync.metadata import markdown_table
 from iterable_sync.sync.config import Budget, DuplicatePolicy, SyncConfig, SyncType
-from iterable_sync.sync.plan import rules
-from iterable_sync.sync.plan.budget import LEDGER_DDL, LEDGER_TABLE
+from iterable_sync.sync.plan import budget as budget_ledger
+from iterable_sync.sync.plan import rules, verdicts
 from iterable_sync.sync.plan.collisions import applies as applies_to_identity
-from iterable_sync.sync.plan.tables import SyncTables
-from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
 
 PRIMARY_KEY_UNIQUE = rules.PRIMARY_KEY_UNIQUE
@@ -143,31 +141,16 @@ class RecordChecks:
     session: WarehouseSession
     sync: SyncConfig
 
-    @property
-    def records(self) -> str:
-        return SyncTables(self.sync.name).records
-
-    def _model_rows(self) -> int:
-        return int(self.session.scalar(f"SELECT coalesce(sum(COPIES), 0) FROM {self.records}"))
-
     def primary_key_unique(self) -> dg.AssetCheckResult:
         """Every duplicated key, counted, with a sample of keys and their rows. The rows
         failing are the copies dropped: all but one per key, or all under drop_all."""
         policy = self.sync.duplicates.policy
-        dropped = "COPIES" if policy is DuplicatePolicy.DROP_ALL else "COPIES - 1"
-        summary = self.session.query(
-            f"SELECT count(*) AS KEYS, coalesce(sum({dropped}), 0) AS DROPPED"
-            f" FROM {self.records} WHERE COPIES > 1"
-        )[0]
-        keys, failing = int(summary["KEYS"]), int(summary["DROPPED"])
-        sample = self.session.query(
-            f"SELECT PK, COPIES AS MODEL_ROWS FROM {self.records} WHERE COPIES > 1"
-            f" ORDER BY COPIES DESC, PK LIMIT {SAMPLE_ROWS}"
-        )
+        keys, failing = verdicts.duplicated(self.session, self.sync)
+        sample = verdicts.duplicated_sample(self.session, self.sync, SAMPLE_ROWS)
         result = _graded(
             PRIMARY_KEY_UNIQUE,
             failing,
-            self._model_rows(),
+            verdicts.model_rows(self.session, self.sync),
             self.sync.tolerances.duplicate_keys,
             f"{self.sync.primary_key} unique; {duplicates_rule(self.sync)}",
             markdown_table(sample),
@@ -192,13 +175,15 @@ class RecordChecks:
         )
 
     def identifiers_valid(self) -> dg.AssetCheckResult:
-        where = f"INVALID_CHECK = {literal(IDENTIFIERS_VALID)}"
-        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
-        sample = self.session.query(
-            f"SELECT PK, INVALID_REASON AS REASON, EMAIL, USER_ID FROM {self.records}"
-            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        failing = verdicts.held_back(self.session, self.sync, IDENTIFIERS_VALID)
+        sample = verdicts.held_back_sample(
+            self.session,
+            self.sync,
+            IDENTIFIERS_VALID,
+            "PK, INVALID_REASON AS REASON, EMAIL, USER_ID",
+            SAMPLE_ROWS,
         )
-        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        total = verdicts.records(self.session, self.sync)
         return _graded(
             IDENTIFIERS_VALID,
             failing,
@@ -209,15 +194,17 @@ class RecordChecks:
         )
 
     def values_fit_types(self, field_types: dict[str, str]) -> dg.AssetCheckResult:
-        where = f"INVALID_CHECK = {literal(VALUES_FIT_TYPES)}"
-        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
-        sample = self.session.query(
-            f"SELECT PK, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE FROM {self.records}"
-            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        failing = verdicts.held_back(self.session, self.sync, VALUES_FIT_TYPES)
+        sample = verdicts.held_back_sample(
+            self.session,
+            self.sync,
+            VALUES_FIT_TYPES,
+            "PK, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE",
+            SAMPLE_ROWS,
         )
         for row in sample:
             row["EXPECTED"] = field_types.get(str(row["FIELD"]), "(cast)")
-        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        total = verdicts.records(self.session, self.sync)
         types = ", ".join(f"{f}: {t}" for f, t in sorted(field_types.items()))
         return _graded(
             VALUES_FIT_TYPES,
@@ -230,14 +217,15 @@ class RecordChecks:
 
     def type_rule(self, name: str) -> dg.AssetCheckResult:
         """Rows the sync's type refuses for its own reasons (missing items, bad ids...)."""
-        where = f"INVALID_CHECK = {literal(name)}"
-        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
-        sample = self.session.query(
-            f"SELECT PK, INVALID_REASON AS REASON, INVALID_FIELD AS FIELD,"
-            f" INVALID_VALUE AS VALUE FROM {self.records}"
-            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        failing = verdicts.held_back(self.session, self.sync, name)
+        sample = verdicts.held_back_sample(
+            self.session,
+            self.sync,
+            name,
+            "PK, INVALID_REASON AS REASON, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE",
+            SAMPLE_ROWS,
         )
-        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        total = verdicts.records(self.session, self.sync)
         return _graded(
             name,
             failing,
@@ -262,18 +250,7 @@ class RecordChecks:
 
     def budget(self, budget: Budget, period: str) -> tuple[dg.AssetCheckResult, int, int]:
         """(check, records counted this period so far, new records this run)."""
-        self.session.execute(LEDGER_DDL)
-        counted = int(
-            self.session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE} WHERE PERIOD = ?", [period])
-        )
-        new = int(
-            self.session.scalar(
-                f"SELECT count(*) FROM {self.records} r WHERE NOT EXISTS ("
-                f" SELECT 1 FROM {LEDGER_TABLE} l"
-                f" WHERE l.PERIOD = ? AND l.SYNC = ? AND l.PK = r.PK)",
-                [period, self.sync.name],
-            )
-        )
+        counted, new = budget_ledger.counted_and_new(self.session, self.sync, period)
         used = counted + new
         share = used / budget.queried_records
         if share <= budget.warn_at:

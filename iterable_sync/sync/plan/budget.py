@@ -36,3 +36,18 @@ def record_queried(session: WarehouseSession, sync: SyncConfig, period: str) -> 
 def queried_in(session: WarehouseSession, period: str) -> int:
     """Records counted in the period so far, every sync's."""
     return int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE} WHERE PERIOD = ?", [period]))
+
+
+def counted_and_new(session: WarehouseSession, sync: SyncConfig, period: str) -> tuple[int, int]:
+    """(records counted in the period so far, this run's records not counted yet)."""
+    session.execute(LEDGER_DDL)
+    counted = queried_in(session, period)
+    new = int(
+        session.scalar(
+            f"SELECT count(*) FROM {SyncTables(sync.name).records} r WHERE NOT EXISTS ("
+            f" SELECT 1 FROM {LEDGER_TABLE} l"
+            f" WHERE l.PERIOD = ? AND l.SYNC = ? AND l.PK = r.PK)",
+            [period, sync.name],
+        )
+    )
+    return counted, new

@@ -29,6 +29,7 @@ rows, so the rest of the model still syncs; past the tolerance the check blocks 
 """
 
 import json
+from typing import Any
 
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import Match, SyncConfig, SyncType
@@ -290,3 +291,27 @@ def find_collisions(session: WarehouseSession, sync: SyncConfig, project_type: s
     changes = _email_change_tables(session, state_tables)
     session.execute(collisions_sql(sync, project_type, state_tables, changes, most_pending))
     return int(session.scalar(f"SELECT count(DISTINCT PK) FROM {collisions_table(sync)}"))
+
+
+def collisions_found(session: WarehouseSession, sync: SyncConfig) -> bool:
+    """Whether this sync's collisions were looked for (its collisions table exists)."""
+    return session.table_exists(SYNC_SCHEMA, collisions_table(sync).split(".", 1)[1])
+
+
+def collisions_by_kind(session: WarehouseSession, sync: SyncConfig) -> dict[str, int]:
+    """Keys colliding, by kind of collision."""
+    rows = session.query(
+        f"SELECT KIND, count(DISTINCT PK) AS N FROM {collisions_table(sync)} GROUP BY KIND"
+    )
+    return {str(row["KIND"]): int(row["N"]) for row in rows}
+
+
+def collisions_sample(
+    session: WarehouseSession, sync: SyncConfig, limit: int
+) -> list[dict[str, Any]]:
+    """The first colliding rows, grouped so the keys that collide with each other sit next
+    to each other."""
+    return session.query(
+        f"SELECT KIND, PK, EMAIL, USER_ID, DETAIL FROM {collisions_table(sync)}"
+        f" ORDER BY PRIORITY, LOWER(EMAIL), USER_ID, PK LIMIT {int(limit)}"
+    )

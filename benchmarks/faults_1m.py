@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from iterable_sync.emulator import EmulatorProcess
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.resilience import chaos, scenario
 
 API_KEY = "faults-benchmark-key"  # opens the local emulator only

@@ -61,9 +61,9 @@ def shipped_sync() -> Any:
 
 def snapshot_table_name() -> str:
     """Where the model asset snapshots the shipped sync's model."""
-    from iterable_sync.sync import factory
+    from iterable_sync.sync.plan import tables
 
-    return factory.snapshot_table(shipped_sync())
+    return tables.snapshot_table(shipped_sync())
 
 
 def model_sql(variant: str, columns: list[str]) -> str:
@@ -138,36 +138,40 @@ def seeded_database(rows: int, log: Any = print) -> Path:
 def _field_types(session: Any, sync: Any, existing: dict[str, str] | None = None) -> dict[str, str]:
     """As the diff asset infers them: ``existing`` is what Iterable's getFields answers
     (nothing for a project that has no field yet)."""
-    from iterable_sync.checks import sync_checks
-    from iterable_sync.sync import factory
+    from iterable_sync.sync import planning
+    from iterable_sync.sync.plan.field_types import infer_field_types
+    from iterable_sync.sync.plan.tables import snapshot_table
 
-    column_types = factory._column_types(session, sync)
-    return sync_checks.infer_field_types(
-        session, sync, factory.snapshot_table(sync), column_types, existing or {}
+    column_types = planning.column_types(session, sync)
+    return infer_field_types(
+        session, sync, snapshot_table(sync), column_types, existing or {}
     )
 
 
 def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
     """Changes when the records' recipe does: state prepared by another version is rebuilt
     (and the prepared records, whose recipe a measured run must find)."""
-    from iterable_sync.sync import factory, sql
+    from iterable_sync.sync import planning
+    from iterable_sync.sync.plan.records import records_recipe
+    from iterable_sync.sync.plan.tables import snapshot_table
 
-    types = factory._column_types(session, sync)
-    return sql.records_recipe(sync, factory.snapshot_table(sync), types, PROJECT_TYPE, field_types)
+    types = planning.column_types(session, sync)
+    return records_recipe(sync, snapshot_table(sync), types, PROJECT_TYPE, field_types)
 
 
 def prepare_state(path: str) -> dict[str, Any]:
     """(In a child.) A first run whose diff is folded into state, and the ledger filled."""
-    from iterable_sync.checks import sync_checks
-    from iterable_sync.sync import factory, sql
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.sync import planning
+    from iterable_sync.sync.plan import budget
+    from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     sync = shipped_sync()
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     with DuckDBWarehouse(path=path).session() as session:
         conn = session.conn  # type: ignore[attr-defined]
         meta = _meta(conn)
-        schema, table = factory.snapshot_table(sync).split(".")
+        schema, table = snapshot_table(sync).split(".")
         if meta.get("field_types") and session.table_exists(schema, table):
             # Prepared before: the first run's field types are stored (getFields' answer),
             # and the state stands while the records SQL it was built with is unchanged.
@@ -184,9 +188,9 @@ def prepare_state(path: str) -> dict[str, Any]:
         version = _sql_version(session, sync, field_types)
         progress("first run: records and diff")
         started = time.perf_counter()
-        for table in (tables.state, tables.diff, tables.records, sync_checks.LEDGER_TABLE):
+        for table in (tables.state, tables.diff, tables.records, budget.LEDGER_TABLE):
             session.execute(f"DROP TABLE IF EXISTS {table}")
-        counts = factory.build_records_and_diff(session, sync, PROJECT_TYPE, False, field_types)
+        counts = planning.build_records_and_diff(session, sync, PROJECT_TYPE, False, field_types)
         first_run_s = time.perf_counter() - started
         progress("folding the diff into state")
         session.execute(
@@ -201,7 +205,7 @@ def prepare_state(path: str) -> dict[str, Any]:
             f"CREATE OR REPLACE TABLE {PREPARED_RECORDS} AS SELECT * FROM {tables.records}"
         )
         progress("filling the queried-records ledger")
-        sync_checks.record_queried(session, sync, sync_checks.billing_period())
+        budget.record_queried(session, sync, budget.billing_period())
         # What getFields answers from now on: the types the first run gave the fields.
         _set_meta(
             conn,
@@ -224,10 +228,10 @@ def reset_records(path: str) -> dict[str, Any]:
     """(In a child, before each measured run; not measured.) The sync's records as the
     prepared day left them: a daily run refreshes yesterday's records, and a run measured
     after another would find today's already made."""
-    from iterable_sync.sync import sql
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.sync.plan.tables import SyncTables
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
-    records = sql.SyncTables(SYNC_NAME).records
+    records = SyncTables(SYNC_NAME).records
     with DuckDBWarehouse(path=path).session() as session:
         session.execute(f"CREATE OR REPLACE TABLE {records} AS SELECT * FROM {PREPARED_RECORDS}")
     return {"reset": True}
@@ -235,23 +239,25 @@ def reset_records(path: str) -> dict[str, Any]:
 
 def snapshot(session: Any, sync: Any, variant: str) -> None:
     """The model asset's work: a consistent snapshot table of the model's rows."""
-    from iterable_sync.sync import factory
+    from iterable_sync.sync.plan.tables import snapshot_table
 
-    schema, _ = factory.snapshot_table(sync).split(".")
+    schema, _ = snapshot_table(sync).split(".")
     session.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     columns = _source_columns(session.conn)
     session.execute(
-        f"CREATE OR REPLACE TABLE {factory.snapshot_table(sync)} AS {model_sql(variant, columns)}"
+        f"CREATE OR REPLACE TABLE {snapshot_table(sync)} AS {model_sql(variant, columns)}"
     )
 
 
 def plan_product(path: str, variant: str) -> dict[str, Any]:
     """(In a child.) Snapshot, records + hash + diff, checks: what one daily run plans."""
     started = time.perf_counter()
+    from iterable_sync import sync_assets
     from iterable_sync.checks import sync_checks
-    from iterable_sync.sync import factory
+    from iterable_sync.sync import planning
     from iterable_sync.sync.config import Budget
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.sync.plan import budget
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     imported = time.perf_counter()
     sync = shipped_sync()
@@ -260,16 +266,16 @@ def plan_product(path: str, variant: str) -> dict[str, Any]:
         snapshot(session, sync, variant)
         snapshotted = time.perf_counter()
         progress("records and diff")
-        # As the diff asset does (factory.build_diff_asset) in a daily run: every mapped
+        # As the diff asset does (sync_assets.build_diff_asset) in a daily run: every mapped
         # field exists in Iterable already (getFields), so its type is not inferred again.
         existing = json.loads(_meta(session.conn).get("field_types") or "{}")
         field_types = _field_types(session, sync, existing)
-        counts = factory.build_records_and_diff(session, sync, PROJECT_TYPE, False, field_types)
-        factory.diff_preview(session, sync)
+        counts = planning.build_records_and_diff(session, sync, PROJECT_TYPE, False, field_types)
+        sync_assets.diff_preview(session, sync)
         diffed = time.perf_counter()
         progress("checks")
         checks = sync_checks.RecordChecks(session, sync)
-        checks.budget(Budget(), sync_checks.billing_period())
+        checks.budget(Budget(), budget.billing_period())
         results = checks.results(field_types)
         checked = time.perf_counter()
     return {

@@ -45,8 +45,8 @@ def run_job(path: str, base_url: str, unthrottled: bool = False) -> dict[str, An
     from iterable_sync.models import Model, _source_tables
     from iterable_sync.models.assets import build_model_asset, build_source_specs
     from iterable_sync.sync.config import Budget
-    from iterable_sync.sync.factory import build_diff_asset, build_sync_asset, sync_key
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.sync_assets import build_diff_asset, build_sync_asset, sync_key
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     sync = shipped_sync()
     # The whole seeded table is the model (the shipped one keeps a one-month window).

@@ -1,7 +1,7 @@
 """Case 2 — sending: 100,000 changed users to the emulator, real rate limits, 50 ms latency.
 
 Iterable allows users/bulkUpdate 5 requests/s of 1,000 users: a ceiling of 5,000 users/s.
-The product sends through ``factory.send_diff`` (``SyncRun`` + ``UsersDestination``, the
+The product sends through ``sending.send_diff`` (``SyncRun`` + ``UsersDestination``, the
 sync asset's own code) in upsert mode, so every user is created. The baseline is what a
 hand-written sync does: a sequential loop posting 1,000-user batches with httpx, with no
 pacing (a 429 is retried after a second). Both run in a process of their own, so their CPU
@@ -36,23 +36,31 @@ def rows_for(users: int) -> int:
 
 def prepare(users: int, log: Any = print) -> str:
     """A warehouse whose diff holds exactly ``users`` added users, and no state."""
-    from iterable_sync.sync import factory, locks, sql
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync import sync_assets
+    from iterable_sync.sync import planning
+    from iterable_sync.sync.plan import locks
+    from iterable_sync.sync.plan.tables import (
+        API_CALLS_TABLE,
+        ROW_ERRORS_TABLE,
+        RUNS_TABLE,
+        SyncTables,
+    )
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     path = seeded_database(rows_for(users), log)
     sync = upsert_sync()
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     with DuckDBWarehouse(path=str(path)).session() as session:
         snapshot(session, sync, "unchanged")
         for table in (tables.state, tables.diff, tables.records):
             session.execute(f"DROP TABLE IF EXISTS {table}")
-        factory.ensure_ledgers(session)
+        sync_assets.ensure_ledgers(session)
         # A lock left by a run that was stopped would refuse the next one for its lease.
         session.execute(locks.LOCKS_DDL)
         session.execute(f"DELETE FROM {locks.LOCKS_TABLE}")
-        for table in (sql.API_CALLS_TABLE, sql.ROW_ERRORS_TABLE, sql.RUNS_TABLE):
+        for table in (API_CALLS_TABLE, ROW_ERRORS_TABLE, RUNS_TABLE):
             session.execute(f"DELETE FROM {table}")
-        counts = factory.build_records_and_diff(session, sync, PROJECT_TYPE, False)
+        counts = planning.build_records_and_diff(session, sync, PROJECT_TYPE, False)
         if counts["added"] < users:
             raise RuntimeError(f"only {counts['added']} sendable users, {users} wanted")
         session.execute(f"DELETE FROM {tables.diff} WHERE SEQ > ?", [users])
@@ -60,13 +68,14 @@ def prepare(users: int, log: Any = print) -> str:
 
 
 def send_product(path: str, base_url: str) -> dict[str, Any]:
-    """(In a child.) The sync asset's send: ``factory.send_diff`` on the prepared diff."""
+    """(In a child.) The sync asset's send: ``sending.send_diff`` on the prepared diff."""
     import logging
     import resource
 
     from iterable_sync.iterable_resource import IterableResource
-    from iterable_sync.sync import factory, locks
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.sync import sending
+    from iterable_sync.sync.plan import locks
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     sync = upsert_sync()
     run_id = "bench-send"
@@ -79,8 +88,11 @@ def send_product(path: str, base_url: str) -> dict[str, Any]:
         cpu_before = usage.ru_utime + usage.ru_stime
         started = time.perf_counter()
         try:
-            tally = factory.send_diff(
-                session, sync, iterable, PROJECT_TYPE, run_id, logging.getLogger("bench")
+            target = sending.IterableTarget(
+                iterable.client, iterable.max_in_flight, iterable.destination.label
+            )
+            tally = sending.send_diff(
+                session, sync, target, PROJECT_TYPE, run_id, logging.getLogger("bench")
             )
         finally:
             wall = time.perf_counter() - started
@@ -105,12 +117,12 @@ def send_baseline(path: str, base_url: str) -> dict[str, Any]:
     import duckdb
     import httpx
 
-    from iterable_sync.sync import sql
+    from iterable_sync.sync.plan.tables import SyncTables
 
     sync = upsert_sync()
     conn = duckdb.connect(path, read_only=True)
     rows = conn.execute(
-        f"SELECT EMAIL, USER_ID, PAYLOAD FROM {sql.SyncTables(sync.name).diff} ORDER BY SEQ"
+        f"SELECT EMAIL, USER_ID, PAYLOAD FROM {SyncTables(sync.name).diff} ORDER BY SEQ"
     ).fetchall()
     conn.close()
     progress("sending")

@@ -10,7 +10,7 @@ from iterable_sync import settings
 
 def _seed(args: argparse.Namespace) -> int:
     from iterable_sync.seed import seed_contacts
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(path=str(settings.duckdb_path()))
     with warehouse.session() as session:

@@ -1,4 +1,14 @@
-"""The one Definitions object of the project: assets, checks, jobs, schedules, resources."""
+"""The one Definitions object of the project: one bundle per sync, merged with what is
+shared (model assets, the tick jobs and schedules, daily_sync_job, resources).
+
+Each sync's own definitions (its diff asset with its checks, its send asset, its job and its
+health sensor) come from ``sync_definitions`` over its syncs.yaml entry, as Dagster's own
+examples merge per-source bundles (``Definitions.merge``). What spans syncs is built once:
+one scheduled job per cron expression (``jobs.py``) and the order of sends between syncs
+(``sync/order.py``), which each send asset receives as deps.
+"""
+
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -8,9 +18,24 @@ from iterable_sync.models import load_models
 from iterable_sync.models.assets import build_model_asset, build_source_specs
 from iterable_sync.resources import build_resources
 from iterable_sync.sensors import build_health_sensor
-from iterable_sync.sync.config import load_syncs
-from iterable_sync.sync.factory import build_diff_asset, build_sync_asset
+from iterable_sync.sync.config import Budget, SyncConfig, load_syncs
 from iterable_sync.sync.order import runs_after
+from iterable_sync.sync_assets import build_diff_asset, build_sync_asset
+
+
+def sync_definitions(
+    sync: SyncConfig, kind: str, project_type: str, budget: Budget, after: Sequence[str]
+) -> dg.Definitions:
+    """One sync's bundle: its diff (with its checks) and send assets, job and sensor.
+    ``after``: the syncs whose sends run first in a run that has both."""
+    return dg.Definitions(
+        assets=[
+            build_diff_asset(sync, kind, project_type, budget),
+            build_sync_asset(sync, project_type, budget, after),
+        ],
+        jobs=[build_sync_job(sync)],
+        sensors=[build_health_sensor(sync)],
+    )
 
 
 def build_definitions() -> dg.Definitions:
@@ -26,22 +51,17 @@ def build_definitions() -> dg.Definitions:
         raise ValueError(f"syncs.yaml names models that do not exist: {unknown}")
     order = runs_after(syncs)
     ticks = build_tick_jobs(syncs, real)
-    return dg.Definitions(
+    shared = dg.Definitions(
         assets=[
             *build_source_specs(models, kind),
             *(build_model_asset(model, models, kind) for model in models.values()),
-            *(build_diff_asset(s, kind, project_type, budget) for s in syncs),
-            *(build_sync_asset(s, project_type, budget, order[s.name]) for s in syncs),
         ],
-        jobs=[
-            build_daily_sync_job(runnable(syncs, real)),
-            *(job for job, _ in ticks),
-            *(build_sync_job(s) for s in syncs),
-        ],
+        jobs=[build_daily_sync_job(runnable(syncs, real)), *(job for job, _ in ticks)],
         schedules=[schedule for _, schedule in ticks],
-        sensors=[build_health_sensor(s) for s in syncs],
         resources=build_resources(),
     )
+    bundles = [sync_definitions(s, kind, project_type, budget, order[s.name]) for s in syncs]
+    return dg.Definitions.merge(shared, *bundles)
 
 
 defs = build_definitions()

@@ -14,7 +14,7 @@ import dagster as dg
 
 from iterable_sync import settings
 from iterable_sync.iterable_resource import EMULATOR_KEY
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 #: One contact in this many is not yet in Iterable (update mode must skip it).
 NOT_IN_ITERABLE_EVERY = 8

@@ -2,7 +2,7 @@
 
 from iterable_sync.metadata import markdown_table
 from iterable_sync.resources import build_warehouse
-from iterable_sync.sync.sql import HISTORY_TABLE
+from iterable_sync.sync.plan.tables import HISTORY_TABLE
 
 
 def record_history(sync: str, primary_key: str) -> list[dict[str, object]]:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from iterable_sync.sync.config import SyncConfig
-from iterable_sync.sync.factory import SYNC_TAG, AssetJob, diff_key, sync_key
+from iterable_sync.sync_assets import SYNC_TAG, AssetJob, diff_key, sync_key
 
 TICK_TAG = "iterable_sync/tick"
 

@@ -7,7 +7,7 @@ Switching from the embedded defaults to production is configuration, never a cod
 
 from iterable_sync import settings
 from iterable_sync.iterable_resource import build_iterable
-from iterable_sync.warehouse import DuckDBWarehouse, Warehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse, Warehouse
 
 
 def build_warehouse() -> Warehouse:

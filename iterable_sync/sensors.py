@@ -13,10 +13,11 @@ from typing import Any
 import dagster as dg
 
 from iterable_sync import alerts
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import SyncConfig
-from iterable_sync.sync.factory import diff_key, sync_key
-from iterable_sync.warehouse import Warehouse, WarehouseSession
+from iterable_sync.sync.plan.tables import RUNS_TABLE
+from iterable_sync.sync_assets import diff_key, sync_key
+from iterable_sync.warehouse import WarehouseSession
+from iterable_sync.warehouse_resource import Warehouse
 
 #: Runs one tick evaluates at most; the rest wait for the next tick (the cursor says where).
 MAX_RUNS_PER_TICK = 25
@@ -61,17 +62,17 @@ def delivered_run_problems(
 ) -> dict[str, str] | None:
     """Problems of a run that delivered, from SYNC_RUNS and the sync's recent runs there;
     None when the run left no row (a dry run)."""
-    if not session.table_exists(*sql.RUNS_TABLE.split(".", 1)):
+    if not session.table_exists(*RUNS_TABLE.split(".", 1)):
         return None
     columns = "STARTED_AT, SECONDS, QUERIED, SENT, FAILED, QUARANTINED"
     rows = session.query(
-        f"SELECT {columns} FROM {sql.RUNS_TABLE} WHERE RUN_ID = ? AND SYNC = ?",
+        f"SELECT {columns} FROM {RUNS_TABLE} WHERE RUN_ID = ? AND SYNC = ?",
         [run_id, sync.name],
     )
     if not rows:
         return None
     recent = session.query(
-        f"SELECT {columns} FROM {sql.RUNS_TABLE}"
+        f"SELECT {columns} FROM {RUNS_TABLE}"
         " WHERE SYNC = ? AND NOT COALESCE(DRY_RUN, FALSE) AND STARTED_AT < ?"
         f" ORDER BY STARTED_AT DESC LIMIT {int(thresholds.recent_runs)}",
         [sync.name, rows[0]["STARTED_AT"]],

@@ -15,7 +15,8 @@ from dagster_snowflake import SnowflakeResource
 from snowflake.connector.errors import NotSupportedError, ProgrammingError
 
 from iterable_sync import settings
-from iterable_sync.warehouse import DEFAULT_BATCH_ROWS, Params, Warehouse, WarehouseSession
+from iterable_sync.warehouse import DEFAULT_BATCH_ROWS, Params, WarehouseSession
+from iterable_sync.warehouse_resource import Warehouse
 
 
 def _arrow_tables(cursor: Any) -> Iterator[pa.Table] | None:

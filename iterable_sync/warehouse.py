@@ -1,4 +1,7 @@
-"""The warehouse resource: one interface, two backends (DuckDB file or Snowflake).
+"""A warehouse session: one interface, two backends (DuckDB file or Snowflake).
+
+Dagster-free, so the planner and the send run on a session without Dagster; the resources
+that open sessions for assets are in ``warehouse_resource.py``.
 
 All SQL in this project is written in Snowflake's dialect — production runs on Snowflake —
 and translated with sqlglot when the embedded DuckDB warehouse runs it. Results come back in
@@ -6,19 +9,16 @@ bounded batches: no code path pulls a whole table into Python.
 """
 
 import logging
-import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-import dagster as dg
 import duckdb
 import pyarrow as pa
 import sqlglot
-from pydantic import Field
 from sqlglot import exp
 
 Params = Sequence[Any] | None
@@ -183,23 +183,6 @@ class WarehouseSession(ABC):
         """(name, type) of each column, in order."""
 
 
-class Warehouse(dg.ConfigurableResource, ABC):
-    """Where models run and where sync state, ledgers and write-back tables live."""
-
-    @property
-    @abstractmethod
-    def dialect(self) -> str: ...
-
-    @property
-    @abstractmethod
-    def kind(self) -> str:
-        """The Dagster ``kinds`` tag of assets computed in this warehouse."""
-
-    @abstractmethod
-    def session(self) -> AbstractContextManager[WarehouseSession]:
-        """Open a connection for a unit of work; it is closed when the block ends."""
-
-
 # --------------------------------------------------------------------------- DuckDB
 
 
@@ -275,62 +258,38 @@ class _DuckDBSession(WarehouseSession):
         ]
 
 
-MEMORY_LIMIT_ENV = "ITERABLE_SYNC_DUCKDB_MEMORY_LIMIT"
-#: Every planning path fits it at 10M rows (no change, 1% changed, a full resync: 269 s), and
-#: with Python and Dagster the process stays under 1 GB, the same at 1M rows as at 10M.
-DEFAULT_MEMORY_LIMIT = "512MB"
-
-
-class DuckDBWarehouse(Warehouse):
-    """The embedded warehouse: a DuckDB file under ITERABLE_SYNC_HOME."""
-
-    path: str = Field(description="Path of the DuckDB database file.")
-    memory_limit: str = Field(
-        default_factory=lambda: os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
-        description=f"DuckDB's memory limit; it spills to disk past it (env {MEMORY_LIMIT_ENV}).",
-    )
-    threads: int | None = Field(default=None, description="DuckDB threads (default: cores).")
-    lock_timeout_s: float = Field(
-        default=120.0,
-        description="How long to wait for another process (another run) to release the file.",
-    )
-
-    @property
-    def dialect(self) -> str:
-        return "duckdb"
-
-    @property
-    def kind(self) -> str:
-        return "duckdb"
-
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        # DuckDB lets one process hold a file for writing; a second run waits for it
-        # rather than failing at once, and says what it waited on if it gives up.
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.05
-        while True:
-            try:
-                return duckdb.connect(self.path)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
-
-    @contextmanager
-    def session(self) -> Iterator[WarehouseSession]:
-        conn = self._connect()
+def _connect(path: str, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
+    # DuckDB lets one process hold a file for writing; a second run waits for it
+    # rather than failing at once, and says what it waited on if it gives up.
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.05
+    while True:
         try:
-            conn.execute("SET TimeZone = 'UTC'")
-            conn.execute(f"SET memory_limit = '{self.memory_limit}'")
-            # Insertion order is irrelevant to every query here; dropping it saves memory.
-            conn.execute("SET preserve_insertion_order = false")
-            # DuckDB 2's dictionary+FSST string compression spends more on writing the big
-            # tables of a run (snapshot, records, state) than any query does: copying 10M
-            # records took 21.5 s with it and 10.2 s without (the table 2.4x larger on disk).
-            conn.execute("SET disabled_compression_methods = 'dict_fsst'")
-            if self.threads:
-                conn.execute(f"SET threads = {int(self.threads)}")
-            yield _DuckDBSession(conn)
-        finally:
-            conn.close()
+            return duckdb.connect(path)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@contextmanager
+def duckdb_session(
+    path: str, memory_limit: str, threads: int | None, lock_timeout_s: float
+) -> Iterator[WarehouseSession]:
+    """A session on the DuckDB file at ``path``, closed when the block ends."""
+    conn = _connect(path, lock_timeout_s)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(f"SET memory_limit = '{memory_limit}'")
+        # Insertion order is irrelevant to every query here; dropping it saves memory.
+        conn.execute("SET preserve_insertion_order = false")
+        # DuckDB 2's dictionary+FSST string compression spends more on writing the big
+        # tables of a run (snapshot, records, state) than any query does: copying 10M
+        # records took 21.5 s with it and 10.2 s without (the table 2.4x larger on disk).
+        conn.execute("SET disabled_compression_methods = 'dict_fsst'")
+        if threads:
+            conn.execute(f"SET threads = {int(threads)}")
+        yield _DuckDBSession(conn)
+    finally:
+        conn.close()

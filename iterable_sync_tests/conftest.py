@@ -3,9 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
-pytest_plugins = ["iterable_sync_tests.fixtures.emulator"]
+pytest_plugins = [
+    "iterable_sync_tests.fixtures.emulator",
+    "iterable_sync_tests.fixtures.warehouses",
+]
 
 UI_DIR = Path(__file__).parent / "ui"
 

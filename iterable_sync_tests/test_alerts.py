@@ -15,8 +15,9 @@ import pytest
 from iterable_sync import alerts
 from iterable_sync.alerts import read_alerts, send_alert
 from iterable_sync.sensors import build_health_sensor
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL
+from iterable_sync.sync.plan.tables import RUNS_TABLE
 from iterable_sync_tests.fixtures.contacts import SOURCE_TABLE, contact, create_contacts, now
 from iterable_sync_tests.sync.harness import Harness, make_sync
 
@@ -70,10 +71,10 @@ def seed_run_history(warehouse, sync: str, seconds: float, queried: int, runs: i
     started = [now() - timedelta(days=i + 1) for i in range(runs)]
     with warehouse.session() as session:
         session.execute("CREATE SCHEMA IF NOT EXISTS ITERABLE_SYNC")
-        for ddl in sql.WRITE_BACK_DDL:
+        for ddl in WRITE_BACK_DDL:
             session.execute(ddl)
         session.append(
-            sql.RUNS_TABLE,
+            RUNS_TABLE,
             pa.table(
                 {
                     "RUN_ID": [f"earlier-{i}" for i in range(runs)],
@@ -94,9 +95,7 @@ def seed_run_history(warehouse, sync: str, seconds: float, queried: int, runs: i
 def set_run_seconds(warehouse, run_id: str, seconds: float) -> None:
     """Pretend the run took this long (tests assert no timings of their own)."""
     with warehouse.session() as session:
-        session.execute(
-            f"UPDATE {sql.RUNS_TABLE} SET SECONDS = ? WHERE RUN_ID = ?", [seconds, run_id]
-        )
+        session.execute(f"UPDATE {RUNS_TABLE} SET SECONDS = ? WHERE RUN_ID = ?", [seconds, run_id])
 
 
 def test_a_failing_sync_alerts_once_over_three_runs_and_once_when_it_heals(

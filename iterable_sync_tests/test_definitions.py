@@ -9,7 +9,7 @@ import pytest
 
 from iterable_sync.definitions import build_definitions
 from iterable_sync.snowflake_warehouse import SnowflakeWarehouse
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.asset_graph import describe
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"

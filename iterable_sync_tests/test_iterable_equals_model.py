@@ -24,11 +24,11 @@ from iterable_sync.demo import _existing_users
 from iterable_sync.emulator.launcher import EmulatorProcess
 from iterable_sync.iterable_resource import EMULATOR_KEY
 from iterable_sync.seed import seed_contacts
-from iterable_sync.sync import sql
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 SYNC = "iterable_production"
-STATE = sql.SyncTables(SYNC).state
+STATE = SyncTables(SYNC).state
 #: Contacts not in Iterable on day one that sign up elsewhere before day two.
 SIGN_UPS = 5
 
@@ -115,7 +115,7 @@ def test_two_days_of_the_shipped_job_leave_iterable_equal_to_the_model(home: Pat
     )
     with warehouse.session() as session:
         expected = session.query(
-            f"SELECT PK, USER_ID, PAYLOAD FROM {sql.SyncTables(SYNC).diff} ORDER BY PK"
+            f"SELECT PK, USER_ID, PAYLOAD FROM {SyncTables(SYNC).diff} ORDER BY PK"
         )
     assert len(expected) > 1000
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from iterable_sync import settings
-from iterable_sync.sync import locks
-from iterable_sync.warehouse import DEFAULT_MEMORY_LIMIT
+from iterable_sync.sync.plan import locks
+from iterable_sync.warehouse_resource import DEFAULT_MEMORY_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "iterable_sync"

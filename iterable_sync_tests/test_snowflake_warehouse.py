@@ -15,7 +15,7 @@ from snowflake.connector.errors import NotSupportedError
 
 from iterable_sync import settings
 from iterable_sync.snowflake_warehouse import snowflake_resource_from_env
-from iterable_sync_tests.sync.test_snowflake_path import snowflake_warehouse_resource
+from iterable_sync_tests.fixtures.warehouses import snowflake_warehouse_resource
 
 AUTH = ("SNOWFLAKE_PASSWORD", "SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PATH")
 PASSPHRASE = b"correct horse"

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from iterable_sync.sync import sql
-from iterable_sync.warehouse import DuckDBWarehouse, translate
+from iterable_sync.sync.plan.text import literal
+from iterable_sync.warehouse import translate
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,7 @@ def test_paths_taken_from_one_json_column_read_alike_when_parsed_once(
 ) -> None:
     paths = ['"a"', '"b"."c"', '"d.e"', '"missing"']
     one_by_one = ", ".join(
-        f"TO_JSON(GET_PATH(J, {sql.literal(p)})) AS V{i}" for i, p in enumerate(paths)
+        f"TO_JSON(GET_PATH(J, {literal(p)})) AS V{i}" for i, p in enumerate(paths)
     )
     query = f"SELECT {one_by_one} FROM (SELECT PARSE_JSON(?) AS J)"
     assert "json_extract" in translate(query, "duckdb").lower()
@@ -43,7 +44,7 @@ def test_paths_taken_from_one_json_column_read_alike_when_parsed_once(
         rows = session.query(query, [document])
         # Two paths are taken apart, as written: the same values.
         apart = session.query(
-            "SELECT TO_JSON(GET_PATH(J, '\"a\"')) AS V0, TO_JSON(GET_PATH(J, '\"b\".\"c\"'))"
+            'SELECT TO_JSON(GET_PATH(J, \'"a"\')) AS V0, TO_JSON(GET_PATH(J, \'"b"."c"\'))'
             " AS V1 FROM (SELECT PARSE_JSON(?) AS J)",
             [document],
         )

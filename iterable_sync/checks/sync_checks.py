@@ -8,15 +8,15 @@ column, an upstream type change) never reaches Iterable.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import dagster as dg
 
-from iterable_sync.checks import identity, rules
+from iterable_sync.checks import identity
 from iterable_sync.metadata import markdown_table
-from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import sql
-from iterable_sync.sync.config import Budget, Cast, DuplicatePolicy, SyncConfig, SyncType
+from iterable_sync.sync.config import Budget, DuplicatePolicy, SyncConfig, SyncType
+from iterable_sync.sync.plan import budget as budget_ledger
+from iterable_sync.sync.plan import rules, verdicts
+from iterable_sync.sync.plan.collisions import applies as applies_to_identity
 from iterable_sync.warehouse import WarehouseSession
 
 PRIMARY_KEY_UNIQUE = rules.PRIMARY_KEY_UNIQUE
@@ -49,10 +49,6 @@ TYPE_CHECKS: dict[SyncType, tuple[str, str]] = {
     ),
 }
 
-LEDGER_TABLE = f"{SYNC_SCHEMA}.QUERIED_RECORDS"
-LEDGER_DDL = f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
-  PERIOD VARCHAR, SYNC VARCHAR, PK VARCHAR, FIRST_QUERIED_AT TIMESTAMP_NTZ
-)"""
 SAMPLE_ROWS = 10
 
 
@@ -74,7 +70,7 @@ def check_specs(sync: SyncConfig, asset_key: dg.AssetKey) -> list[dg.AssetCheckS
                 f"Blocks above {t.missing_identifiers:.0%}.",
             )
         )
-    if identity.applies(sync):
+    if applies_to_identity(sync):
         specs.append(identity.check_spec(sync, asset_key))
     if sync.FIELDS_OF is not None:
         specs.append(
@@ -112,10 +108,6 @@ def duplicates_rule(sync: SyncConfig) -> str:
     return f"one row per duplicated key is kept ({kept}); warns, blocks above {limit}."
 
 
-def billing_period(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y-%m")
-
-
 def _graded(
     name: str, failing: int, total: int, tolerance: float, rule: str, sample: str
 ) -> dg.AssetCheckResult:
@@ -149,31 +141,16 @@ class RecordChecks:
     session: WarehouseSession
     sync: SyncConfig
 
-    @property
-    def records(self) -> str:
-        return sql.SyncTables(self.sync.name).records
-
-    def _model_rows(self) -> int:
-        return int(self.session.scalar(f"SELECT coalesce(sum(COPIES), 0) FROM {self.records}"))
-
     def primary_key_unique(self) -> dg.AssetCheckResult:
         """Every duplicated key, counted, with a sample of keys and their rows. The rows
         failing are the copies dropped: all but one per key, or all under drop_all."""
         policy = self.sync.duplicates.policy
-        dropped = "COPIES" if policy is DuplicatePolicy.DROP_ALL else "COPIES - 1"
-        summary = self.session.query(
-            f"SELECT count(*) AS KEYS, coalesce(sum({dropped}), 0) AS DROPPED"
-            f" FROM {self.records} WHERE COPIES > 1"
-        )[0]
-        keys, failing = int(summary["KEYS"]), int(summary["DROPPED"])
-        sample = self.session.query(
-            f"SELECT PK, COPIES AS MODEL_ROWS FROM {self.records} WHERE COPIES > 1"
-            f" ORDER BY COPIES DESC, PK LIMIT {SAMPLE_ROWS}"
-        )
+        keys, failing = verdicts.duplicated(self.session, self.sync)
+        sample = verdicts.duplicated_sample(self.session, self.sync, SAMPLE_ROWS)
         result = _graded(
             PRIMARY_KEY_UNIQUE,
             failing,
-            self._model_rows(),
+            verdicts.model_rows(self.session, self.sync),
             self.sync.tolerances.duplicate_keys,
             f"{self.sync.primary_key} unique; {duplicates_rule(self.sync)}",
             markdown_table(sample),
@@ -198,13 +175,15 @@ class RecordChecks:
         )
 
     def identifiers_valid(self) -> dg.AssetCheckResult:
-        where = f"INVALID_CHECK = {sql.literal(IDENTIFIERS_VALID)}"
-        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
-        sample = self.session.query(
-            f"SELECT PK, INVALID_REASON AS REASON, EMAIL, USER_ID FROM {self.records}"
-            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        failing = verdicts.held_back(self.session, self.sync, IDENTIFIERS_VALID)
+        sample = verdicts.held_back_sample(
+            self.session,
+            self.sync,
+            IDENTIFIERS_VALID,
+            "PK, INVALID_REASON AS REASON, EMAIL, USER_ID",
+            SAMPLE_ROWS,
         )
-        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        total = verdicts.records(self.session, self.sync)
         return _graded(
             IDENTIFIERS_VALID,
             failing,
@@ -215,15 +194,17 @@ class RecordChecks:
         )
 
     def values_fit_types(self, field_types: dict[str, str]) -> dg.AssetCheckResult:
-        where = f"INVALID_CHECK = {sql.literal(VALUES_FIT_TYPES)}"
-        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
-        sample = self.session.query(
-            f"SELECT PK, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE FROM {self.records}"
-            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        failing = verdicts.held_back(self.session, self.sync, VALUES_FIT_TYPES)
+        sample = verdicts.held_back_sample(
+            self.session,
+            self.sync,
+            VALUES_FIT_TYPES,
+            "PK, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE",
+            SAMPLE_ROWS,
         )
         for row in sample:
             row["EXPECTED"] = field_types.get(str(row["FIELD"]), "(cast)")
-        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        total = verdicts.records(self.session, self.sync)
         types = ", ".join(f"{f}: {t}" for f, t in sorted(field_types.items()))
         return _graded(
             VALUES_FIT_TYPES,
@@ -236,14 +217,15 @@ class RecordChecks:
 
     def type_rule(self, name: str) -> dg.AssetCheckResult:
         """Rows the sync's type refuses for its own reasons (missing items, bad ids...)."""
-        where = f"INVALID_CHECK = {sql.literal(name)}"
-        failing = int(self.session.scalar(f"SELECT count(*) FROM {self.records} WHERE {where}"))
-        sample = self.session.query(
-            f"SELECT PK, INVALID_REASON AS REASON, INVALID_FIELD AS FIELD,"
-            f" INVALID_VALUE AS VALUE FROM {self.records}"
-            f" WHERE {where} ORDER BY PK LIMIT {SAMPLE_ROWS}"
+        failing = verdicts.held_back(self.session, self.sync, name)
+        sample = verdicts.held_back_sample(
+            self.session,
+            self.sync,
+            name,
+            "PK, INVALID_REASON AS REASON, INVALID_FIELD AS FIELD, INVALID_VALUE AS VALUE",
+            SAMPLE_ROWS,
         )
-        total = int(self.session.scalar(f"SELECT count(*) FROM {self.records}"))
+        total = verdicts.records(self.session, self.sync)
         return _graded(
             name,
             failing,
@@ -258,7 +240,7 @@ class RecordChecks:
         found = [self.primary_key_unique()]
         if self.sync.has_users:
             found.append(self.identifiers_valid())
-        if identity.applies(self.sync):
+        if applies_to_identity(self.sync):
             found.append(identity.check_result(self.session, self.sync))
         if self.sync.FIELDS_OF is not None:
             found.append(self.values_fit_types(field_types))
@@ -268,18 +250,7 @@ class RecordChecks:
 
     def budget(self, budget: Budget, period: str) -> tuple[dg.AssetCheckResult, int, int]:
         """(check, records counted this period so far, new records this run)."""
-        self.session.execute(LEDGER_DDL)
-        counted = int(
-            self.session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE} WHERE PERIOD = ?", [period])
-        )
-        new = int(
-            self.session.scalar(
-                f"SELECT count(*) FROM {self.records} r WHERE NOT EXISTS ("
-                f" SELECT 1 FROM {LEDGER_TABLE} l"
-                f" WHERE l.PERIOD = ? AND l.SYNC = ? AND l.PK = r.PK)",
-                [period, self.sync.name],
-            )
-        )
+        counted, new = budget_ledger.counted_and_new(self.session, self.sync, period)
         used = counted + new
         share = used / budget.queried_records
         if share <= budget.warn_at:
@@ -304,58 +275,3 @@ class RecordChecks:
             },
         )
         return result, counted, new
-
-
-def record_queried(session: WarehouseSession, sync: SyncConfig, period: str) -> int:
-    """Count this run's records in the ledger (once per record per billing period)."""
-    session.execute(LEDGER_DDL)
-    records = sql.SyncTables(sync.name).records
-    before = int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}"))
-    session.execute(
-        f"INSERT INTO {LEDGER_TABLE} (PERIOD, SYNC, PK, FIRST_QUERIED_AT)"
-        f" SELECT ?, ?, r.PK, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ FROM {records} r"
-        f" WHERE NOT EXISTS (SELECT 1 FROM {LEDGER_TABLE} l"
-        f"  WHERE l.PERIOD = ? AND l.SYNC = ? AND l.PK = r.PK)",
-        [period, sync.name, period, sync.name],
-    )
-    return int(session.scalar(f"SELECT count(*) FROM {LEDGER_TABLE}")) - before
-
-
-def infer_field_types(
-    session: WarehouseSession,
-    sync: SyncConfig,
-    snapshot_table: str,
-    column_types: dict[str, str],
-    existing: dict[str, str],
-) -> dict[str, str]:
-    """The Iterable type of each mapped field: what the project has (getFields), or what
-    Iterable would infer from the first value — so text that is mostly dates is a date
-    field, and its non-dates are the values that would sink a batch."""
-    inferred: dict[str, str] = {}
-    for mapping in sync.mapping:
-        if mapping.field in existing:
-            inferred[mapping.field] = existing[mapping.field]
-            continue
-        if mapping.cast is not None:
-            if mapping.cast is not Cast.JSON:
-                inferred[mapping.field] = mapping.cast.value
-            continue
-        column_type = column_types[mapping.column.upper()].upper()
-        if column_type.startswith(("TIMESTAMP", "DATE")):
-            inferred[mapping.field] = "date"
-        elif sql.is_integer_type(column_type):
-            inferred[mapping.field] = "long"
-        elif column_type.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMBER")):
-            inferred[mapping.field] = "double"
-        elif column_type.startswith("BOOL"):
-            inferred[mapping.field] = "boolean"
-        elif column_type.startswith(("VARCHAR", "TEXT", "STRING")):
-            column = sql.q(mapping.column)
-            row = session.query(
-                f"SELECT count({column}) AS N,"
-                f" count_if({rules.is_iterable_date(column)}) AS DATES"
-                f" FROM {snapshot_table}"
-            )[0]
-            n, dates = int(row["N"] or 0), int(row["DATES"] or 0)
-            inferred[mapping.field] = "date" if n and dates * 2 >= n else "string"
-    return inferred

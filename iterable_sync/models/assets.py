@@ -11,7 +11,7 @@ import dagster as dg
 from iterable_sync.metadata import column_schema, markdown_table
 from iterable_sync.models import Model
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.warehouse_resource import Warehouse
 
 MODELS_GROUP = "models"
 SOURCES_GROUP = "warehouse_sources"

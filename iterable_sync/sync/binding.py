@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from iterable_sync.iterable_resource import DestinationId
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import objects, sql
+from iterable_sync.sync import objects
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
 DESTINATIONS_TABLE = f"{SYNC_SCHEMA}.SYNC_DESTINATIONS"
@@ -32,8 +33,8 @@ DESTINATIONS_DDL = f"""CREATE TABLE IF NOT EXISTS {DESTINATIONS_TABLE} (
 #: The run records and the call ledger name the destination of each row (``label``); rows
 #: written before this column existed keep NULL there.
 LEDGER_UPGRADE_SQL = [
-    f"ALTER TABLE {sql.RUNS_TABLE} ADD COLUMN IF NOT EXISTS DESTINATION VARCHAR",
-    f"ALTER TABLE {sql.API_CALLS_TABLE} ADD COLUMN IF NOT EXISTS DESTINATION VARCHAR",
+    f"ALTER TABLE {RUNS_TABLE} ADD COLUMN IF NOT EXISTS DESTINATION VARCHAR",
+    f"ALTER TABLE {API_CALLS_TABLE} ADD COLUMN IF NOT EXISTS DESTINATION VARCHAR",
 ]
 #: Why a binding was written (its REASON).
 FIRST_SEND, REBIND, FULL_RESYNC = "first send", "rebind", "full resync"
@@ -41,7 +42,7 @@ FIRST_SEND, REBIND, FULL_RESYNC = "first send", "rebind", "full resync"
 
 def ensure_tables(session: WarehouseSession) -> None:
     """The binding table, and the DESTINATION column of the ledgers (existing warehouses
-    gain it; ``sql.WRITE_BACK_DDL`` must have run)."""
+    gain it; ``WRITE_BACK_DDL`` must have run)."""
     session.execute(DESTINATIONS_DDL)
     for statement in LEDGER_UPGRADE_SQL:
         session.execute(statement)
@@ -69,7 +70,7 @@ def bound_to(session: WarehouseSession, sync: str) -> Binding | None:
 def has_state(session: WarehouseSession, sync: str) -> bool:
     """Whether anything says what this sync put in some Iterable project: rows in state, or
     a list or catalog it created."""
-    schema, state = sql.SyncTables(sync).state.split(".", 1)
+    schema, state = SyncTables(sync).state.split(".", 1)
     if session.table_exists(schema, state) and session.scalar(
         f"SELECT count(*) FROM {schema}.{state}"
     ):
@@ -103,7 +104,7 @@ def bind(
 def forget_state(session: WarehouseSession, sync: str) -> None:
     """Drop what the sync knows of its old project: its state rows, and the list or catalog
     it made there (the new project gets its own on the first send)."""
-    schema, state = sql.SyncTables(sync).state.split(".", 1)
+    schema, state = SyncTables(sync).state.split(".", 1)
     if session.table_exists(schema, state):
         session.execute(f"DELETE FROM {schema}.{state}")
     session.execute(objects.OBJECTS_DDL)

@@ -191,7 +191,7 @@ class Tolerances(BaseModel):
     missing_identifiers: float = Field(default=0.05, ge=0, le=1)
     invalid_values: float = Field(default=0.01, ge=0, le=1)
     #: Keys sharing an email or userId, split profiles, two users in one row
-    #: (checks/identity.py).
+    #: (sync/plan/collisions.py; the check is checks/identity.py).
     identity_collisions: float = Field(default=0.01, ge=0, le=1)
     #: Rows Iterable rejected or that were quarantined, as a share of the rows of a run,
     #: past which the alert sensor flags the run.

@@ -20,7 +20,6 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.outcomes import (
     DIFF_COLUMNS,
@@ -29,6 +28,8 @@ from iterable_sync.sync.outcomes import (
     RowError,
     RunTally,
 )
+from iterable_sync.sync.plan.state import advance_state_sql, staging_ddl
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
 
@@ -79,7 +80,7 @@ class CallLog:
 
 Progress = Callable[[int, int], None]
 
-#: The staging table's columns (sql.staging_ddl), typed even when a column is all null.
+#: The staging table's columns (staging_ddl), typed even when a column is all null.
 STAGING_SCHEMA = pa.schema(
     [
         ("PK", pa.string()),
@@ -113,7 +114,7 @@ class SyncRun:
     written_to: str | None = None
 
     def __post_init__(self) -> None:
-        self.tables = sql.SyncTables(self.sync.name)
+        self.tables = SyncTables(self.sync.name)
         self.tally = RunTally()
         self._unwritten: list[BatchOutcome] = []
         self._unwritten_rows = 0
@@ -191,12 +192,12 @@ class SyncRun:
                     schema=STAGING_SCHEMA,
                 )
                 with session.staged(self.tables.staging, accepted) as source:
-                    session.execute(sql.advance_state_sql(self.sync, source))
+                    session.execute(advance_state_sql(self.sync, source))
             if errors:
-                session.append(sql.ROW_ERRORS_TABLE, _row_errors_table(errors, self, now))
+                session.append(ROW_ERRORS_TABLE, _row_errors_table(errors, self, now))
             if calls:
                 session.append(
-                    sql.API_CALLS_TABLE,
+                    API_CALLS_TABLE,
                     calls_table(calls, self.run_id, self.sync.name, self.written_to),
                 )
             session.execute("COMMIT")
@@ -263,7 +264,7 @@ class SyncRun:
         self.tally.added = counts.get("added", 0)
         self.tally.changed = counts.get("changed", 0)
         self.tally.removed = counts.get("removed", 0)
-        self.session.execute(sql.staging_ddl(self.sync))
+        self.session.execute(staging_ddl(self.sync))
         to_send = self.tally.added + self.tally.changed
         with _existing_heap_frozen():
             self._stream(("added", "changed"), self.destination.send, to_send)

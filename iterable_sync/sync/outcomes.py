@@ -35,7 +35,7 @@ class DiffRow:
     #: What state keeps for the row once Iterable accepts it, when that is not the payload
     #: (``nulls: keep``: a field left out because it went null keeps its old value there).
     state_payload: str | None = None
-    #: The record's fast hash (``sql.fast_hash_sql``), kept in state beside its MD5.
+    #: The record's fast hash (``plan/record.py: fast_hash_sql``), kept in state beside its MD5.
     fast: int | None = None
 
     @cached_property

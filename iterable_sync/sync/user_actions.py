@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from iterable_sync.iterable import IterableClient, NotFoundError, RateLimitedError, UserUpdate
-from iterable_sync.sync import delivery, sql
+from iterable_sync.sync import delivery
 from iterable_sync.sync.config import (
     DeletionAction,
     DeletionsSync,
@@ -21,6 +21,7 @@ from iterable_sync.sync.config import (
     Match,
 )
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
+from iterable_sync.sync.plan.tables import API_CALLS_TABLE
 from iterable_sync.warehouse import WarehouseSession
 
 
@@ -29,7 +30,7 @@ def calls_in_last_day(session: WarehouseSession, method: str, route: str) -> int
     strict reading of "a day"); a 429 was refused, so it is not counted."""
     return int(
         session.scalar(
-            f"SELECT count(*) FROM {sql.API_CALLS_TABLE}"
+            f"SELECT count(*) FROM {API_CALLS_TABLE}"
             " WHERE METHOD = ? AND ENDPOINT = ? AND (STATUS IS NULL OR STATUS <> 429)"
             " AND CALLED_AT > DATEADD(HOUR, -24, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ)",
             [method, route],

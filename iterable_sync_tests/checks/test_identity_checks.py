@@ -7,9 +7,10 @@ import yaml
 from iterable_sync.checks.identity import IDENTITIES_UNAMBIGUOUS
 from iterable_sync.checks.sync_checks import check_specs
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import parse_syncs
-from iterable_sync.sync.factory import sync_key
+from iterable_sync.sync.plan.state import state_ddl
+from iterable_sync.sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
+from iterable_sync.sync_assets import sync_key
 from iterable_sync_tests.fixtures.contacts import (
     SOURCE_TABLE,
     contact,
@@ -33,7 +34,7 @@ def harness_with(warehouse, emulator, rows, **sync_overrides) -> Harness:
 def row_errors(harness: Harness) -> dict[str, str]:
     return {
         str(r["PK"]): str(r["CODE"])
-        for r in harness.query(f"SELECT PK, CODE FROM {sql.ROW_ERRORS_TABLE}")
+        for r in harness.query(f"SELECT PK, CODE FROM {ROW_ERRORS_TABLE}")
     }
 
 
@@ -139,9 +140,9 @@ def test_an_email_and_user_id_of_two_known_users_are_flagged(warehouse, shared_e
     legacy = make_sync(name="legacy")
     with warehouse.session() as session:
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {SYNC_SCHEMA}")
-        session.execute(sql.state_ddl(legacy))
+        session.execute(state_ddl(legacy))
         session.execute(
-            f"INSERT INTO {sql.SyncTables('legacy').state} (PK, EMAIL, USER_ID, OUTCOME)"
+            f"INSERT INTO {SyncTables('legacy').state} (PK, EMAIL, USER_ID, OUTCOME)"
             " VALUES ('L1', 'user.5@example.com', '42', 'synced'),"
             " ('L2', 'someone.else@example.com', '1000005', 'synced'),"
             # Not accepted by Iterable: says nothing about who exists.

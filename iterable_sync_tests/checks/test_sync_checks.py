@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 
 from iterable_sync.sync.config import Budget
-from iterable_sync.sync.factory import diff_key, sync_key
+from iterable_sync.sync_assets import diff_key, sync_key
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
 

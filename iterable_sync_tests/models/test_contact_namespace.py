@@ -11,7 +11,7 @@ from dagster_snowflake import SnowflakeResource
 from iterable_sync.models import load_models
 from iterable_sync.models.assets import build_model_asset, build_source_specs
 from iterable_sync.snowflake_warehouse import SnowflakeWarehouse
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.warehouse_resource import Warehouse
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts, now
 
 MODELS = load_models()

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from iterable_sync.emulator import EmulatorProcess
-from iterable_sync.sync import sql
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.sync.plan.tables import RUNS_TABLE
+from iterable_sync.warehouse_resource import Warehouse
 
 #: The issue's mix: 10% 429s, 2% 500/503s, 1% dropped connections, and latency spikes.
 FAULTS: dict[str, Any] = {
@@ -66,7 +66,7 @@ def _pending(warehouse: Warehouse, names: list[str]) -> int:
     with warehouse.session() as session:
         for name in names:
             rows = session.query(
-                f"SELECT ADDED + CHANGED AS N FROM {sql.RUNS_TABLE} WHERE SYNC = ?"
+                f"SELECT ADDED + CHANGED AS N FROM {RUNS_TABLE} WHERE SYNC = ?"
                 " ORDER BY FINISHED_AT DESC LIMIT 1",
                 [name],
             )
@@ -142,9 +142,7 @@ def run_until_done(
         if float(call.get("latencyMs") or 0) >= FAULTS["spike_ms"]:
             report.spikes += 1
     if not clean_runs:
-        raise AssertionError(
-            f"no clean run in {max_runs} runs; last output:\n{report.outputs[-1]}"
-        )
+        raise AssertionError(f"no clean run in {max_runs} runs; last output:\n{report.outputs[-1]}")
     return report
 
 
@@ -166,9 +164,7 @@ def _wait_for_writes(
     seen = 0
     while proc.poll() is None and time.monotonic() < deadline:
         seen = sum(
-            1
-            for c in emulator.admin.calls(since=since, limit=1_000_000)
-            if c["method"] != "GET"
+            1 for c in emulator.admin.calls(since=since, limit=1_000_000) if c["method"] != "GET"
         )
         if seen >= target:
             break

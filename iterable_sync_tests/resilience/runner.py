@@ -13,23 +13,24 @@ from typing import Any
 
 import dagster as dg
 
+from iterable_sync import sync_assets
 from iterable_sync.iterable_resource import IterableResource
-from iterable_sync.sync import factory
+from iterable_sync.sync import sending
 from iterable_sync.sync.config import Budget, parse_syncs
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 
 
 def small_batches(size: int) -> None:
     """Send ``size`` rows a request instead of 1,000: many more calls for the faults and the
     kills to land between, at a size a test can afford."""
-    build = factory.build_destination
+    build = sending.build_destination
 
     def build_small(*args: Any, **kwargs: Any) -> Any:
         destination = build(*args, **kwargs)
         destination.batch_size = size
         return destination
 
-    factory.build_destination = build_small  # type: ignore[assignment]
+    sending.build_destination = build_small  # type: ignore[assignment]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     budget = Budget()
     assets = []
     for sync in syncs:
-        assets.append(factory.build_diff_asset(sync, "duckdb", args.project_type, budget))
-        assets.append(factory.build_sync_asset(sync, args.project_type, budget))
+        assets.append(sync_assets.build_diff_asset(sync, "duckdb", args.project_type, budget))
+        assets.append(sync_assets.build_sync_asset(sync, args.project_type, budget))
     iterable = IterableResource(
         api_key=dg.EnvVar("ITERABLE_API_KEY"),
         base_url=args.base_url,

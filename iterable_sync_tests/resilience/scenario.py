@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import SyncConfig, parse_syncs
 from iterable_sync.sync.objects import OBJECTS_TABLE
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.warehouse_resource import Warehouse
 
 SYNCS_YAML = """
 syncs:
@@ -158,7 +158,7 @@ def _emulator_db(state_dir: Path) -> sqlite3.Connection:
 def _state(warehouse: Warehouse, sync: SyncConfig) -> Iterator[dict[str, Any]]:
     """Each record's state row beside its record (the model as the last diff hashed it: its
     fast hash, which state takes with the MD5 of the same values)."""
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     with warehouse.session() as session:
         for batch in session.iter_batches(
             f"SELECT r.PK, r.FAST AS RECORD_HASH, s.FAST AS STATE_HASH, s.OUTCOME,"

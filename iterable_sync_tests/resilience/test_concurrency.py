@@ -1,4 +1,4 @@
-"""Two runs of the same sync at once never both send: the warehouse lease (sync/locks.py)
+"""Two runs of the same sync at once never both send: the warehouse lease (sync/plan/locks.py)
 lets the first through and stops the second with a message naming the sync and the run
 that holds it — in-process runs too, which Dagster's run queue does not see."""
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from iterable_sync.sync import locks
-from iterable_sync.sync.locks import SyncLockedError
+from iterable_sync.sync.plan import locks
+from iterable_sync.sync.plan.locks import SyncLockedError
 from iterable_sync_tests.sync.typed_harness import TypedHarness, plan_users
 
 ROWS = 300

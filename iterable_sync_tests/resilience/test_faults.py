@@ -6,7 +6,7 @@ run again until done. Afterwards Iterable, the models and the state tables agree
 import pytest
 
 from iterable_sync.emulator import EmulatorProcess
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.fixtures.emulator import TEST_API_KEY
 from iterable_sync_tests.resilience import chaos, scenario
 
@@ -41,7 +41,7 @@ def faulty_run(tmp_path_factory):
             seed=9,
             max_runs=8,
             run_timeout_s=90,
-            # A killed run cannot free its sync: its lease (sync/locks.py) lapses instead,
+            # A killed run cannot free its sync: its lease (sync/plan/locks.py) lapses instead,
             # before the next child has even imported Dagster.
             env={"ITERABLE_SYNC_LOCK_LEASE_S": "2"},
         )

@@ -41,7 +41,7 @@ counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def hostile_harness(tmp_path_factory, emulator_session):
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     emulator_session.admin.reset()
     path = tmp_path_factory.mktemp("hostile") / "warehouse.duckdb"

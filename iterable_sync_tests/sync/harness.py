@@ -11,8 +11,8 @@ from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.models import load_models
 from iterable_sync.models.assets import build_model_asset, build_source_specs
 from iterable_sync.sync.config import Budget, SyncConfig, parse_syncs
-from iterable_sync.sync.factory import build_diff_asset, build_sync_asset, sync_key
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.sync_assets import build_diff_asset, build_sync_asset, sync_key
+from iterable_sync.warehouse_resource import Warehouse
 
 BASE_SYNC = {
     "name": "contacts",

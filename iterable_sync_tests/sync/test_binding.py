@@ -13,7 +13,7 @@ from iterable_sync import cli
 from iterable_sync.emulator import EmulatorProcess
 from iterable_sync.iterable_resource import key_fingerprint
 from iterable_sync.sync import binding
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.test_rerun_every_type import COLUMNS, SYNCS, row
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make, plan_users
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from iterable_sync.emulator import EmulatorProcess
-from iterable_sync.sync.sql import ROW_ERRORS_TABLE, RUNS_TABLE
+from iterable_sync.sync.plan.tables import ROW_ERRORS_TABLE, RUNS_TABLE
 from iterable_sync_tests.fixtures.contacts import SOURCE_TABLE, contact, create_contacts
 from iterable_sync_tests.sync.harness import BASE_SYNC, Harness, make_sync
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make, upsert_users

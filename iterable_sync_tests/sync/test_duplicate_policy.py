@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from iterable_sync.sync.config import SyncsFileError
-from iterable_sync.sync.factory import sync_key
+from iterable_sync.sync_assets import sync_key
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
 COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "PLAN": "VARCHAR", "UPDATED_AT": "TIMESTAMP_NTZ"}

@@ -8,9 +8,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import engine, sql
+from iterable_sync.sync import engine
 from iterable_sync.sync.outcomes import BatchOutcome, DiffRow
-from iterable_sync.warehouse import DuckDBWarehouse, WarehouseSession
+from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL
+from iterable_sync.sync.plan.state import state_ddl
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.warehouse import WarehouseSession
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync
 
 ROWS = 25
@@ -38,7 +42,7 @@ class RecordingDestination:
 def session(warehouse: DuckDBWarehouse) -> Iterator[WarehouseSession]:
     """A diff of ``ROWS`` added users, and empty state."""
     sync = make_sync()
-    tables = sql.SyncTables(sync.name)
+    tables = SyncTables(sync.name)
     with warehouse.session() as session:
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {SYNC_SCHEMA}")
         session.execute(
@@ -48,8 +52,8 @@ def session(warehouse: DuckDBWarehouse) -> Iterator[WarehouseSession]:
             " CAST(NULL AS VARCHAR) AS PREVIOUS_OUTCOME, CAST(NULL AS VARCHAR) AS PREVIOUS_EMAIL,"
             f" CAST(NULL AS VARCHAR) AS STATE_PAYLOAD, i AS FAST FROM range(1, {ROWS + 1}) t(i)"
         )
-        session.execute(sql.state_ddl(sync))
-        for ddl in sql.WRITE_BACK_DDL:
+        session.execute(state_ddl(sync))
+        for ddl in WRITE_BACK_DDL:
             session.execute(ddl)
         yield session
 
@@ -96,7 +100,7 @@ def test_state_advances_for_the_rows_the_destination_accepted(
 ) -> None:
     _run(session, RecordingDestination()).execute()
 
-    tables = sql.SyncTables(make_sync().name)
+    tables = SyncTables(make_sync().name)
     rows = session.query(f"SELECT PK, OUTCOME, FAST FROM {tables.state} ORDER BY FAST")
     assert [(r["PK"], r["OUTCOME"], r["FAST"]) for r in rows] == [
         (f"k{i}", "synced", i) for i in range(1, ROWS + 1)

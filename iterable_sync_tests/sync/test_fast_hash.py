@@ -1,11 +1,10 @@
 """The fast hash in front of the MD5: unchanged rows are found without hashing their values
 as text, and no fast hash that matches can hide a change Iterable has not seen."""
 
-
 import pytest
 
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import sql
+from iterable_sync.sync.plan.record import record_sql
 from iterable_sync_tests.sync.typed_harness import TypedHarness, synced_users, upsert_users
 
 N = 500
@@ -83,7 +82,7 @@ def test_a_sent_row_keeps_the_fast_hash_of_what_was_sent(synced):
 def test_records_and_the_diff_salt_the_fast_hash_alike() -> None:
     types = dict(COLUMNS)
     sync = users(MAPPING)
-    plain, qualified = sql.record_sql(sync, types), sql.record_sql(sync, types, table="m")
+    plain, qualified = record_sql(sync, types), record_sql(sync, types, table="m")
     assert plain.fast.replace('"', "") == qualified.fast.replace('m."', "").replace('"', "")
     recast = users([MAPPING[0], {**MAPPING[1], "cast": "string"}])
-    assert sql.record_sql(recast, types).fast != plain.fast
+    assert record_sql(recast, types).fast != plain.fast

@@ -5,11 +5,15 @@ from typing import Any
 
 import pytest
 
-from iterable_sync.checks import rules
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import factory, sql
+from iterable_sync.sync import planning
 from iterable_sync.sync.config import SyncConfig
-from iterable_sync.warehouse import DuckDBWarehouse, WarehouseSession
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.records import RECORD_COLUMNS, records_sql
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync.plan.text import literal
+from iterable_sync.warehouse import WarehouseSession
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync
 from iterable_sync_tests.sync.typed_harness import synced_users
 
@@ -46,13 +50,13 @@ def load(session: WarehouseSession, rows: list[dict[str, Any]]) -> None:
 
 
 def build(session: WarehouseSession, sync: SyncConfig, field_types: dict[str, str]) -> int:
-    types = factory._column_types(session, sync)
-    return factory.build_records(session, sync, types, "email", field_types)
+    types = planning.column_types(session, sync)
+    return planning.build_records(session, sync, types, "email", field_types).remade
 
 
 def records(session: WarehouseSession, table: str) -> list[tuple[Any, ...]]:
     return session.conn.execute(  # type: ignore[attr-defined]
-        f"SELECT {sql.RECORD_COLUMNS} FROM {table} ORDER BY PK"
+        f"SELECT {RECORD_COLUMNS} FROM {table} ORDER BY PK"
     ).fetchall()
 
 
@@ -61,10 +65,10 @@ def assert_as_rebuilt(
 ) -> list[tuple[Any, ...]]:
     """The sync's records are what a rebuild makes of the snapshot now (in a table of its
     own); returns them."""
-    types = factory._column_types(session, sync)
-    text = sql.records_sql(sync, SNAPSHOT, types, "email", field_types)
-    session.execute(text.replace(sql.SyncTables(sync.name).records, REBUILT, 1))
-    kept = records(session, sql.SyncTables(sync.name).records)
+    types = planning.column_types(session, sync)
+    text = records_sql(sync, SNAPSHOT, types, "email", field_types)
+    session.execute(text.replace(SyncTables(sync.name).records, REBUILT, 1))
+    kept = records(session, SyncTables(sync.name).records)
     assert kept == records(session, REBUILT)
     return kept
 
@@ -118,11 +122,11 @@ def test_refreshed_records_are_what_a_rebuild_makes(session, sync):
 def test_a_record_held_back_for_an_identity_collision_is_judged_again(session, sync):
     load(session, [row(n) for n in range(N)])
     build(session, sync, FIELD_TYPES)
-    table = sql.SyncTables(sync.name).records
+    table = SyncTables(sync.name).records
     # What the identity check does to a colliding row (checks/identity.py).
     session.execute(
         f"UPDATE {table} SET INVALID_REASON = 'identity collision: x',"
-        f" INVALID_CHECK = {sql.literal(rules.IDENTITIES_UNAMBIGUOUS)} WHERE PK = 'C0007'"
+        f" INVALID_CHECK = {literal(rules.IDENTITIES_UNAMBIGUOUS)} WHERE PK = 'C0007'"
     )
 
     assert build(session, sync, FIELD_TYPES) == 1
@@ -150,7 +154,7 @@ def test_most_keys_moved_rebuild_every_record(session, sync):
 def test_records_dropped_by_hand_are_made_again(session, sync):
     load(session, [row(n) for n in range(N)])
     build(session, sync, FIELD_TYPES)
-    table = sql.SyncTables(sync.name).records
+    table = SyncTables(sync.name).records
     session.execute(f"DELETE FROM {table} WHERE PK IN ('C0001', 'C0002')")
 
     assert build(session, sync, FIELD_TYPES) == 2
@@ -174,7 +178,7 @@ def test_a_run_compares_kept_and_remade_records_alike(warehouse, shared_emulator
         [user_row(n) for n in range(N)],
         USER_COLUMNS,
     )
-    state = sql.SyncTables(synced.sync.name).state
+    state = SyncTables(synced.sync.name).state
     # A kept record whose state has not caught up with it (as after a send that failed):
     # Iterable holds an older plan for user 9. And a row of the model changes (user 7).
     with warehouse.session() as session:

@@ -9,7 +9,7 @@ import pytest
 from iterable_sync import settings
 from iterable_sync.definitions import build_definitions
 from iterable_sync.sync.config import SyncsFileError, load_syncs
-from iterable_sync.sync.factory import sync_key
+from iterable_sync.sync_assets import sync_key
 from iterable_sync_tests.fixtures.project import users_sync, write_syncs
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 

@@ -11,8 +11,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from iterable_sync.sync import sql
-from iterable_sync.sync.factory import diff_key
+from iterable_sync.sync.plan.tables import SyncTables
+from iterable_sync.sync_assets import diff_key
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
@@ -49,14 +49,14 @@ def update_by_email(warehouse, emulator, rows: int, existing: range, **sync: Any
 
 
 def state_of(harness: Harness, pk: str) -> dict[str, Any]:
-    table = sql.SyncTables(harness.sync.name).state
+    table = SyncTables(harness.sync.name).state
     (row,) = harness.query(f"SELECT * FROM {table} WHERE PK = '{pk}'")
     return row
 
 
 def days_pass(harness: Harness, days: int) -> None:
     """As if ``days`` had passed since every row was last tried (state's clock moved back)."""
-    table = sql.SyncTables(harness.sync.name).state
+    table = SyncTables(harness.sync.name).state
     with harness.warehouse.session() as session:
         session.execute(f"UPDATE {table} SET LAST_TRIED = DATEADD(DAY, -{days}, LAST_TRIED)")
 
@@ -192,7 +192,7 @@ def test_an_email_update_is_applied_once_its_user_gains_the_user_id(warehouse, s
 
     assert (meta["sent"], meta["accepted"], meta["not_found"]) == (1, 1, 0)
     assert harness.user("new.0@example.com")["userId"] == "u0"
-    assert harness.query(f"SELECT OUTCOME FROM {sql.SyncTables(sync.name).state}") == [
+    assert harness.query(f"SELECT OUTCOME FROM {SyncTables(sync.name).state}") == [
         {"OUTCOME": "synced"}
     ]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import dagster as dg
 
-from iterable_sync.sync.factory import diff_key
+from iterable_sync.sync_assets import diff_key
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
 COLUMNS = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "PLAN": "VARCHAR", "SEATS": "INTEGER"}

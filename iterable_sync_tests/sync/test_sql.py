@@ -2,9 +2,18 @@
 
 from typing import Any
 
-from iterable_sync.sync import sql
-from iterable_sync.sync.factory import _column_types, snapshot_table
-from iterable_sync.warehouse import DuckDBWarehouse
+from iterable_sync.sync.plan.records import records_sql
+from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
+from iterable_sync.sync.plan.values import (
+    BOOLEAN,
+    DATE_TEXT,
+    DOUBLE,
+    LONG,
+    type_check_sql,
+    value_kind,
+)
+from iterable_sync.sync.planning import column_types
+from iterable_sync.warehouse_resource import DuckDBWarehouse
 from iterable_sync_tests.sync.harness import make_sync
 
 SYNC = make_sync(
@@ -28,11 +37,11 @@ def _records(warehouse: DuckDBWarehouse, rows: list[str]) -> list[dict[str, Any]
         )
         for row in rows:
             session.execute_native(f"INSERT INTO {snapshot_table(SYNC)} VALUES {row}")
-        types = _column_types(session, SYNC)
-        session.execute(sql.records_sql(SYNC, snapshot_table(SYNC), types, "email", FIELD_TYPES))
+        types = column_types(session, SYNC)
+        session.execute(records_sql(SYNC, snapshot_table(SYNC), types, "email", FIELD_TYPES))
         return session.query(
             "SELECT PK, INVALID_FIELD, INVALID_VALUE FROM"
-            f" {sql.SyncTables(SYNC.name).records} ORDER BY PK"
+            f" {SyncTables(SYNC.name).records} ORDER BY PK"
         )
 
 
@@ -65,19 +74,19 @@ def test_typed_columns_fit_their_fields_and_a_five_digit_year_does_not(
 
 def test_only_what_a_column_type_leaves_open_is_checked_row_by_row() -> None:
     types = {"SEEN_AT": "TIMESTAMP", "OPTED_IN": "BOOLEAN", "SEATS": "INTEGER"}
-    by_field = {m.field: sql.value_kind(m, types.get(m.column, "DOUBLE")) for m in SYNC.mapping}
+    by_field = {m.field: value_kind(m, types.get(m.column, "DOUBLE")) for m in SYNC.mapping}
     assert by_field == {
-        "seenAt": sql.DATE_TEXT,
-        "optedIn": sql.BOOLEAN,
-        "seats": sql.LONG,
-        "score": sql.DOUBLE,
+        "seenAt": DATE_TEXT,
+        "optedIn": BOOLEAN,
+        "seats": LONG,
+        "score": DOUBLE,
     }
     # Snowflake's integers are NUMBER(38, 0), wider than Iterable's long: still checked.
     seats = next(m for m in SYNC.mapping if m.field == "seats")
-    assert sql.value_kind(seats, "NUMBER(38,0)") is None
-    assert sql.value_kind(seats, "NUMBER(18,0)") == sql.LONG
-    assert sql.type_check_sql("V", "long", None) is not None
-    assert sql.type_check_sql("V", "long", sql.LONG) is None
+    assert value_kind(seats, "NUMBER(38,0)") is None
+    assert value_kind(seats, "NUMBER(18,0)") == LONG
+    assert type_check_sql("V", "long", None) is not None
+    assert type_check_sql("V", "long", LONG) is None
 
 
 def test_text_cast_to_a_date_is_held_back_when_it_does_not_parse_or_has_a_long_year(
@@ -100,12 +109,12 @@ def test_text_cast_to_a_date_is_held_back_when_it_does_not_parse_or_has_a_long_y
                 f"INSERT INTO {snapshot_table(sync)} VALUES (?, ?, ?)",
                 [f"C{i}", f"u{i}@example.com", text],
             )
-        types = _column_types(session, sync)
+        types = column_types(session, sync)
         session.execute(
-            sql.records_sql(sync, snapshot_table(sync), types, "email", {"trialStart": "date"})
+            records_sql(sync, snapshot_table(sync), types, "email", {"trialStart": "date"})
         )
         held = session.query(
-            f"SELECT PK, INVALID_VALUE FROM {sql.SyncTables(sync.name).records}"
+            f"SELECT PK, INVALID_VALUE FROM {SyncTables(sync.name).records}"
             " WHERE INVALID_FIELD = 'trialStart' ORDER BY PK"
         )
 

@@ -14,7 +14,7 @@ import yaml
 
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import SyncConfig, parse_syncs
-from iterable_sync.sync.factory import build_diff_asset, build_sync_asset
+from iterable_sync.sync_assets import build_diff_asset, build_sync_asset
 from iterable_sync_tests.sync.harness import Harness
 
 JSON_TYPES = ("VARIANT", "ARRAY", "OBJECT")

@@ -201,7 +201,7 @@ def _seed_emulator_users(iterable_sync_home: Path) -> int:
     from iterable_sync.demo import EXISTING_USERS_SQL
     from iterable_sync.emulator.launcher import EmulatorProcess
     from iterable_sync.iterable_resource import EMULATOR_KEY
-    from iterable_sync.warehouse import DuckDBWarehouse
+    from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(path=str(iterable_sync_home / "warehouse.duckdb"))
     with warehouse.session() as session:

@@ -12,10 +12,10 @@ sync and the holder. A holder that died without releasing (SIGKILL, a lost pod) 
 over once its lease has expired or once Dagster reports its run finished.
 """
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from iterable_sync import settings
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.warehouse import WarehouseSession
 
@@ -32,7 +32,7 @@ class SyncLockedError(RuntimeError):
 
 
 def lease_seconds() -> float:
-    return float(os.environ.get("ITERABLE_SYNC_LOCK_LEASE_S", DEFAULT_LEASE_S))
+    return settings.load().lock_lease_s
 
 
 def _now() -> datetime:

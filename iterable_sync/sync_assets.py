@@ -3,28 +3,29 @@
 model ──► <sync>_diff (warehouse: records, hash, diff vs state) ──► iterable/<sync> (send)
 """
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import dagster as dg
-import pyarrow as pa
 from pydantic import Field
 
 from iterable_sync import settings
-from iterable_sync.checks import identity, sync_checks
-from iterable_sync.iterable import CallRecord
+from iterable_sync.checks import sync_checks
 from iterable_sync.iterable_resource import IterableResource
 from iterable_sync.metadata import markdown_table
-from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync import binding, locks, sql
+from iterable_sync.sync import binding, planning, sending
 from iterable_sync.sync.config import Budget, NullPolicy, SyncConfig
-from iterable_sync.sync.destinations import build_destination
-from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
+from iterable_sync.sync.engine import CallLog
 from iterable_sync.sync.outcomes import RunTally
+from iterable_sync.sync.plan import budget as budget_ledger
+from iterable_sync.sync.plan import locks
+from iterable_sync.sync.plan.field_types import infer_field_types
+from iterable_sync.sync.plan.ledgers import WRITE_BACK_DDL
+from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
 from iterable_sync.sync.pools import send_pool
-from iterable_sync.warehouse import Warehouse, WarehouseSession
+from iterable_sync.warehouse import WarehouseSession
+from iterable_sync.warehouse_resource import Warehouse
 
 PREVIEW_ROWS = 10
 
@@ -62,134 +63,11 @@ def sync_key(sync: SyncConfig) -> dg.AssetKey:
     return dg.AssetKey(["iterable", sync.name])
 
 
-def snapshot_table(sync: SyncConfig) -> str:
-    return f"{SYNC_SCHEMA}.{sync.model.upper()}"
-
-
-def _column_types(session: WarehouseSession, sync: SyncConfig) -> dict[str, str]:
-    columns = session.columns(SYNC_SCHEMA, sync.model.upper())
-    if not columns:
-        raise RuntimeError(
-            f"sync {sync.name!r}: the snapshot {snapshot_table(sync)} does not exist; "
-            f"materialize the model {sync.model!r} first"
-        )
-    return {name.upper(): type_ for name, type_ in columns}
-
-
-def build_records_and_diff(
-    session: WarehouseSession,
-    sync: SyncConfig,
-    project_type: str,
-    full_resync: bool,
-    field_types: dict[str, str] | None = None,
-) -> dict[str, int]:
-    """Records, state and diff tables for this run; returns the counts by kind."""
-    types = _column_types(session, sync)
-    remade = build_records(session, sync, types, project_type, field_types)
-    session.execute(sql.state_ddl(sync))
-    for statement in sql.state_upgrade_sql(sync):
-        session.execute(statement)
-    for statement in sql.diff_sql(sync, full_resync=full_resync):
-        session.execute(statement)
-    # Rows whose identity collides leave the diff before it is counted or sent.
-    identity.quarantine_collisions(session, sync, project_type)
-    # Records whose hash moved with nothing to send (a renamed column, a dropped field).
-    for statement in sql.refresh_unchanged_sql(sync):
-        session.execute(statement)
-    tables = sql.SyncTables(sync.name)
-    counts = {"added": 0, "changed": 0, "removed": 0}
-    counts.update({reason_key(reason): 0 for reason in sql.REASONS})
-    for row in session.query(
-        f"SELECT CHANGE, REASON, count(*) AS N FROM {tables.diff} GROUP BY CHANGE, REASON"
-    ):
-        counts[str(row["CHANGE"])] += int(row["N"])
-        counts[reason_key(str(row["REASON"]))] += int(row["N"])
-    summary = session.query(
-        f"SELECT count(*) AS RECORDS,"
-        f" count_if(INVALID_REASON IS NOT NULL) AS INVALID,"
-        f" count_if(COPIES > 1) AS DUPLICATE_KEYS,"
-        f" coalesce(sum(COPIES), 0) AS MODEL_ROWS"
-        f" FROM {tables.records}"
-    )[0]
-    counts["records"] = int(summary["RECORDS"])
-    counts["invalid"] = int(summary["INVALID"])
-    counts["duplicate_keys"] = int(summary["DUPLICATE_KEYS"])
-    counts["model_rows"] = int(summary["MODEL_ROWS"])
-    counts["records_remade"] = remade
-    counts["unchanged"] = (
-        counts["records"] - counts["invalid"] - counts["added"] - counts["changed"]
-    )
-    return counts
-
-
-def build_records(
-    session: WarehouseSession,
-    sync: SyncConfig,
-    types: dict[str, str],
-    project_type: str,
-    field_types: dict[str, str] | None,
-) -> int:
-    """The sync's records of this snapshot: the kept ones refreshed where their rows moved,
-    or all made again (no records yet, a new recipe, or most keys moved). Returns the keys
-    whose records were made again (or dropped, gone from the model)."""
-    tables = sql.SyncTables(sync.name)
-    source = snapshot_table(sync)
-    recipe = sql.records_recipe(sync, source, types, project_type, field_types)
-    session.execute(sql.records_recipe_ddl(sync))
-    kept = session.query(f"SELECT RECIPE FROM {tables.records_recipe}")
-    schema, name = tables.records.split(".", 1)
-    if [row["RECIPE"] for row in kept] == [recipe] and session.table_exists(schema, name):
-        session.execute(sql.stale_records_sql(sync, source, types))
-        stale = int(session.scalar(f"SELECT count(*) FROM {tables.records_stale}"))
-        records = int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
-        if stale <= sql.REBUILD_SHARE * records:
-            for statement in sql.refresh_records_sql(
-                sync, source, types, project_type, field_types
-            ):
-                session.execute(statement)
-            return stale
-        session.execute(f"DROP TABLE IF EXISTS {tables.records_stale}")
-    # The recipe goes first: records half made are never taken for this recipe's.
-    session.execute(f"DELETE FROM {tables.records_recipe}")
-    session.execute(sql.records_sql(sync, source, types, project_type, field_types))
-    session.execute(f"INSERT INTO {tables.records_recipe} VALUES ({sql.literal(recipe)})")
-    return int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
-
-
-def reason_key(reason: str) -> str:
-    """The metadata key counting the diff's rows sent for ``reason`` (``sent_field_added``)."""
-    return "sent_" + reason.replace(" ", "_")
-
-
-#: Distinct sets of cleared fields read for the preview (each set is one row; few exist).
-CLEARED_SETS = 1_000
-
-
-def would_clear(session: WarehouseSession, sync: SyncConfig) -> dict[str, int]:
-    """Iterable field → rows whose value this run clears (sent as null: Iterable deletes it)."""
-    fields: dict[str, int] = {}
-    rows = session.query(
-        f"SELECT CLEARED, count(*) AS N FROM {sql.SyncTables(sync.name).diff}"
-        f" WHERE CLEARED IS NOT NULL GROUP BY CLEARED ORDER BY 2 DESC LIMIT {CLEARED_SETS}"
-    )
-    for row in rows:
-        for field in str(row["CLEARED"]).split():
-            fields[field] = fields.get(field, 0) + int(row["N"])
-    return dict(sorted(fields.items()))
-
-
 def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
     """Rows by why they are sent, the fields the run would clear, and the first rows."""
-    diff = sql.SyncTables(sync.name).diff
-    reasons = session.query(
-        f"SELECT REASON, count(*) AS N FROM {diff} GROUP BY REASON ORDER BY 2 DESC, 1"
-    )
-    reasons = [{"REASON": r["REASON"], "ROWS": r["N"]} for r in reasons]
-    cleared = [{"FIELD": f, "ROWS": n} for f, n in would_clear(session, sync).items()]
-    rows = session.query(
-        f"SELECT CHANGE, REASON, PK, EMAIL, USER_ID, CLEARED, PAYLOAD FROM {diff}"
-        f" ORDER BY SEQ LIMIT {PREVIEW_ROWS}"
-    )
+    reasons = [{"REASON": r, "ROWS": n} for r, n in planning.rows_by_reason(session, sync)]
+    cleared = [{"FIELD": f, "ROWS": n} for f, n in planning.would_clear(session, sync).items()]
+    rows = planning.first_rows(session, sync, PREVIEW_ROWS)
     parts = ["**Why rows are sent**", markdown_table(reasons, ["REASON", "ROWS"])]
     if sync.nulls is NullPolicy.CLEAR:
         parts += [
@@ -203,7 +81,7 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
 
 def ensure_ledgers(session: WarehouseSession) -> None:
     """The run records, call ledger and row errors, with their DESTINATION column."""
-    for ddl in sql.WRITE_BACK_DDL:
+    for ddl in WRITE_BACK_DDL:
         session.execute(ddl)
     binding.ensure_tables(session)
 
@@ -221,7 +99,7 @@ def build_diff_asset(
             "warehouse and compared with what Iterable last accepted → added, changed and "
             "removed rows. Its checks block the send."
         ),
-        metadata={"dagster/table_name": sql.SyncTables(sync.name).diff},
+        metadata={"dagster/table_name": SyncTables(sync.name).diff},
         check_specs=sync_checks.check_specs(sync, diff_key(sync)),
     )
     def _diff(
@@ -236,15 +114,19 @@ def build_diff_asset(
         # Field types that Iterable fixed already apply to user fields only (events and
         # catalog items are typed per event name and per catalog, inferred from the data).
         if sync.FIELDS_OF == "user" and sync.mapping:
-            with iterable.client(on_call=lambda r: call_log.record(_call_entry(r))) as client:
+            with iterable.client(
+                on_call=lambda r: call_log.record(sending.call_entry(r))
+            ) as client:
                 existing = client.users.get_fields()
         with warehouse.session() as session:
             # One run per sync: the diff table rebuilt here is what this run's send reads,
-            # so the sync is claimed before it is touched (see sync/locks.py).
+            # so the sync is claimed before it is touched (see sync/plan/locks.py).
             locks.claim(session, sync.name, context.run.run_id, _run_finished(context))
             try:
                 ensure_ledgers(session)
-                write_calls(session, call_log, sync, context.run.run_id, iterable)
+                sending.write_calls(
+                    session, call_log, sync, context.run.run_id, iterable.destination.label
+                )
                 # The state read below must be the current destination's (sync/binding.py).
                 try:
                     settled = binding.settle(
@@ -259,17 +141,17 @@ def build_diff_asset(
                     raise dg.Failure(description=str(exc)) from None
                 if settled is not None:
                     context.log.warning(f"{sync.name}: {settled}, bound to {iterable.destination}")
-                column_types = _column_types(session, sync)
-                field_types = sync_checks.infer_field_types(
+                column_types = planning.column_types(session, sync)
+                field_types = infer_field_types(
                     session, sync, snapshot_table(sync), column_types, existing
                 )
-                counts = build_records_and_diff(
+                counts = planning.build_records_and_diff(
                     session, sync, project_type, config.full_resync, field_types
                 )
                 preview = diff_preview(session, sync)
-                cleared = would_clear(session, sync)
+                cleared = planning.would_clear(session, sync)
                 checks = sync_checks.RecordChecks(session, sync)
-                budget_check, _, new_records = checks.budget(budget, sync_checks.billing_period())
+                budget_check, _, new_records = checks.budget(budget, budget_ledger.billing_period())
                 results = [*checks.results(field_types), budget_check]
                 # No send follows in this run (a blocking check failed, or only the diff was
                 # selected): free the sync now rather than when the lease runs out.
@@ -315,97 +197,6 @@ def _run_finished(context: dg.AssetExecutionContext) -> Callable[[str], bool]:
 def _run_sends(context: dg.AssetExecutionContext, sync: SyncConfig) -> bool:
     steps = context.run.step_keys_to_execute  # None: every step of the job
     return steps is None or sync_key(sync).to_python_identifier() in steps
-
-
-def _call_entry(record: CallRecord) -> CallLogEntry:
-    return CallLogEntry(
-        called_at=datetime.now(UTC).replace(tzinfo=None),
-        method=record.method,
-        endpoint=record.endpoint,
-        status=record.status,
-        latency_ms=record.latency_ms,
-        batch_size=record.batch_size,
-        success_count=record.success_count,
-        fail_count=record.fail_count,
-        error_code=record.error_code,
-        attempt=record.attempt,
-    )
-
-
-def write_calls(
-    session: WarehouseSession,
-    call_log: CallLog,
-    sync: SyncConfig,
-    run_id: str,
-    iterable: IterableResource,
-) -> None:
-    """Calls made outside the send (schema reads) are accounted for too."""
-    calls = call_log.drain()
-    if calls:
-        session.append(
-            sql.API_CALLS_TABLE,
-            calls_table(calls, run_id, sync.name, iterable.destination.label),
-        )
-
-
-def quarantine_invalid_records(session: WarehouseSession, sync: SyncConfig, run_id: str) -> int:
-    """Rows the warehouse already knows cannot be sent go to ROW_ERRORS in one statement."""
-    tables = sql.SyncTables(sync.name)
-    session.execute(
-        f"""
-INSERT INTO {sql.ROW_ERRORS_TABLE}
-  (RUN_ID, SYNC, PK, OPERATION, CODE, FIELD, VALUE, MESSAGE, RECORDED_AT)
-SELECT ?, ?, PK, 'validate', INVALID_REASON, INVALID_FIELD, INVALID_VALUE,
-  CASE WHEN INVALID_REASON = 'invalid value'
-    THEN 'value ' || COALESCE(INVALID_VALUE, 'null') || ' of field ' || INVALID_FIELD
-      || ' is not a valid ' || COALESCE(NULLIF(INVALID_TYPE, ''), 'value')
-      || ' (Iterable would reject its whole batch)'
-    ELSE INVALID_REASON END,
-  CURRENT_TIMESTAMP()::TIMESTAMP_NTZ
-FROM {tables.records} WHERE INVALID_REASON IS NOT NULL""",
-        [run_id, sync.name],
-    )
-    return int(
-        session.scalar(f"SELECT count(*) FROM {tables.records} WHERE INVALID_REASON IS NOT NULL")
-    )
-
-
-def _record_run(
-    session: WarehouseSession,
-    sync: SyncConfig,
-    run_id: str,
-    started: datetime,
-    tally: RunTally,
-    dry_run: bool,
-    destination: str,
-) -> None:
-    session.append(
-        sql.RUNS_TABLE,
-        pa.table(
-            {
-                "DESTINATION": [destination],
-                "RUN_ID": [run_id],
-                "SYNC": [sync.name],
-                "STARTED_AT": [started],
-                "FINISHED_AT": [datetime.now(UTC).replace(tzinfo=None)],
-                "DRY_RUN": [dry_run],
-                "FULL_RESYNC": [False],
-                "QUERIED": [tally.queried],
-                "ADDED": [tally.added],
-                "CHANGED": [tally.changed],
-                "REMOVED": [tally.removed],
-                "SENT": [tally.sent],
-                "ACCEPTED": [tally.accepted],
-                "NOT_FOUND": [tally.not_found],
-                # Rows Iterable took without some fields count as failed here, so the
-                # rejected-rows alert sees a project dropping a mapped field.
-                "FAILED": [tally.failed + tally.partial],
-                "QUARANTINED": [tally.quarantined + tally.invalid_in_model],
-                "API_CALLS": [tally.api_calls],
-                "SECONDS": [tally.seconds],
-            }
-        ),
-    )
 
 
 def tally_metadata(tally: RunTally) -> dict[str, object]:
@@ -475,13 +266,7 @@ def build_sync_asset(
             ensure_ledgers(session)
             if config.dry_run:
                 tally = RunTally()
-                counts = {
-                    str(r["CHANGE"]): int(r["N"])
-                    for r in session.query(
-                        f"SELECT CHANGE, count(*) AS N FROM {sql.SyncTables(sync.name).diff}"
-                        " GROUP BY CHANGE"
-                    )
-                }
+                counts = planning.rows_by_change(session, sync)
                 tally.added, tally.changed = counts.get("added", 0), counts.get("changed", 0)
                 tally.removed = counts.get("removed", 0)
                 return dg.MaterializeResult(
@@ -498,24 +283,11 @@ def build_sync_asset(
             except binding.DestinationMismatch as exc:
                 raise dg.Failure(description=str(exc)) from None
             context.log.info(f"{sync.name}: writing to {destination}")
-            tally = send_diff(session, sync, iterable, project_type, run_id, context.log)
-            session.execute(
-                sql.history_sql(sync, sync.operation),
-                [run_id, run_id, run_id, sync.name, run_id],
+            target = sending.IterableTarget(
+                iterable.client, iterable.max_in_flight, destination.label
             )
-            period = sync_checks.billing_period()
-            sync_checks.record_queried(session, sync, period)
-            tally.queried = int(
-                session.scalar(f"SELECT count(*) FROM {sql.SyncTables(sync.name).records}")
-            )
-            used = int(
-                session.scalar(
-                    f"SELECT count(*) FROM {sync_checks.LEDGER_TABLE} WHERE PERIOD = ?", [period]
-                )
-            )
-            _record_run(
-                session, sync, run_id, started, tally, dry_run=False, destination=destination.label
-            )
+            tally = sending.send_diff(session, sync, target, project_type, run_id, context.log)
+            used = sending.write_back(session, sync, run_id, started, tally, destination.label)
         context.log.info(
             f"{sync.name}: sent {tally.sent}, accepted {tally.accepted}, not found "
             f"{tally.not_found}, failed {tally.failed}, quarantined "
@@ -568,48 +340,3 @@ def _holding(
         yield
     finally:
         locks.release(session, sync.name, run_id)
-
-
-def send_diff(
-    session: WarehouseSession,
-    sync: SyncConfig,
-    iterable: IterableResource,
-    project_type: str,
-    run_id: str,
-    log: object,
-) -> RunTally:
-    call_log = CallLog()
-    with iterable.client(on_call=lambda record: call_log.record(_call_entry(record))) as client:
-        # The sync's type picks the destination; its list or catalog is made here, once.
-        destination = build_destination(client, sync, project_type, session)
-        last_logged = [time.monotonic()]
-
-        def progress(done: int, total: int) -> None:
-            if time.monotonic() - last_logged[0] > 5 or done == total:
-                last_logged[0] = time.monotonic()
-                getattr(log, "info", print)(f"{sync.name}: {done}/{total} rows sent")
-                # Still sending: keep the sync's lease (and stop if it was taken over).
-                locks.renew(session, sync.name, run_id)
-
-        run = SyncRun(
-            session=session,
-            sync=sync,
-            destination=destination,
-            call_log=call_log,
-            run_id=run_id,
-            max_in_flight=iterable.max_in_flight,
-            progress=progress,
-            written_to=iterable.destination.label,
-        )
-        tally = run.execute()
-    # Calls no batch carried to the ledger (creating a list when nothing was sent).
-    leftover = call_log.drain()
-    if leftover:
-        session.append(
-            sql.API_CALLS_TABLE,
-            calls_table(leftover, run_id, sync.name, iterable.destination.label),
-        )
-        for entry in leftover:
-            tally.calls[(f"{entry.method} {entry.endpoint}", str(entry.status or "error"))] += 1
-    tally.invalid_in_model = quarantine_invalid_records(session, sync, run_id)
-    return tally

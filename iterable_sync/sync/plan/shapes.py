@@ -1,12 +1,12 @@
 """What each sync type sends and refuses, as SQL over the model snapshot (Snowflake dialect).
 
-One records/hash/diff/state engine serves every type (``sql.py``). This module supplies
-what differs by type:
+One records/hash/diff/state planner serves every type (``records.py``, ``diff.py``). This
+module supplies what differs by type:
 
 - the payload's keys beside ``dataFields`` (event name, id and time, items and total, the
   new email), which the hash covers as well;
 - the rows a type refuses before sending (a purchase without a total, a catalog id with a
-  space), each counted by the asset check named in ``checks/rules.py``;
+  space), each counted by the asset check named in ``sync/plan/rules.py``;
 - which user identifier a row is matched on, and which changes the type acts on.
 
 Events and purchases always carry an id — the ``event_id_column``, or the MD5 of the sync's
@@ -19,11 +19,8 @@ no users) also sends a row again while Iterable answers "not found" for it (``re
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from iterable_sync.checks import rules
-
-# A module import: sql.py imports this module too, and its names are used at call time.
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import (
     CartsSync,
     DeletionAction,
@@ -37,20 +34,10 @@ from iterable_sync.sync.config import (
     SyncConfig,
     SyncType,
 )
+from iterable_sync.sync.plan import rules
+from iterable_sync.sync.plan.text import as_text, is_json, is_temporal, literal, q
 
 Column = Callable[[str], str]
-
-
-def q(identifier: str) -> str:
-    return sql.q(identifier)
-
-
-def literal(text: str) -> str:
-    return sql.literal(text)
-
-
-def _as_text(column: str) -> str:
-    return sql._as_text(column)
 
 
 # Unix time past this is milliseconds (the year 5138 in seconds, 1973 in milliseconds).
@@ -76,15 +63,17 @@ class Semantics:
     resync: bool
 
 
-_SEMANTICS = {
-    SyncType.USERS: Semantics(True, True, True),
-    SyncType.CATALOG: Semantics(True, True, True),
-    SyncType.LIST: Semantics(True, True, True),
-    SyncType.EVENTS: Semantics(True, False, True),
-    SyncType.PURCHASES: Semantics(True, False, True),
-    SyncType.CARTS: Semantics(False, False, True),
-    SyncType.DELETIONS: Semantics(False, False, False),
-}
+_SEMANTICS = MappingProxyType(
+    {
+        SyncType.USERS: Semantics(True, True, True),
+        SyncType.CATALOG: Semantics(True, True, True),
+        SyncType.LIST: Semantics(True, True, True),
+        SyncType.EVENTS: Semantics(True, False, True),
+        SyncType.PURCHASES: Semantics(True, False, True),
+        SyncType.CARTS: Semantics(False, False, True),
+        SyncType.DELETIONS: Semantics(False, False, False),
+    }
+)
 
 
 def semantics(sync: SyncConfig) -> Semantics:
@@ -98,7 +87,7 @@ def semantics(sync: SyncConfig) -> Semantics:
 def resend_predicate(sync: SyncConfig, full_resync: bool) -> str:
     """Which rows already in state may be sent again (over the diff's ``r`` records and
     ``s`` state rows): a moved fast hash makes a row a candidate, and the diff then compares
-    its MD5 with state's (``sql.diff_sql``)."""
+    its MD5 with state's (``diff.diff_sql``)."""
     sem = semantics(sync)
     if full_resync and sem.resync:
         return "TRUE"
@@ -187,7 +176,7 @@ def _is_numeric(column_type: str) -> bool:
 
 def _shown(col: str, column_type: str) -> str:
     """A value as text for ROW_ERRORS (JSON as its JSON text)."""
-    return f"TO_JSON({col})" if sql._is_json(column_type) else _as_text(col)
+    return f"TO_JSON({col})" if is_json(column_type) else as_text(col)
 
 
 def _json(col: str, column_type: str) -> str:
@@ -201,13 +190,13 @@ def _json(col: str, column_type: str) -> str:
 
 
 def _text(col: str) -> str:
-    return f"NULLIF(TRIM({_as_text(col)}), '')"
+    return f"NULLIF(TRIM({as_text(col)}), '')"
 
 
 def _unix_seconds(col: str, column_type: str) -> str:
     """Unix seconds, as Iterable's createdAt wants them, from a timestamp, a date, a number
     (seconds, or milliseconds, which are divided) or text Iterable would read as a time."""
-    if sql._is_temporal(column_type):
+    if is_temporal(column_type):
         return f"DATE_PART(EPOCH_SECOND, CAST({col} AS TIMESTAMP_NTZ))"
     if _is_numeric(column_type):
         return (
@@ -218,7 +207,7 @@ def _unix_seconds(col: str, column_type: str) -> str:
 
 
 def _event_id(sync: SyncConfig, column: Column) -> str:
-    derived = f"MD5({literal(sync.name + ':')} || {_as_text(column(sync.primary_key))})"
+    derived = f"MD5({literal(sync.name + ':')} || {as_text(column(sync.primary_key))})"
     id_column = getattr(sync, "event_id_column", None)
     if not id_column:
         return derived
@@ -255,13 +244,13 @@ def payload_parts(
         parts["id"] = (event_id, event_id)
         if sync.created_at_column:
             created = _unix_seconds(column(sync.created_at_column), kind(sync.created_at_column))
-            parts["createdAt"] = (created, _as_text(created))
+            parts["createdAt"] = (created, as_text(created))
     if isinstance(sync, PurchasesSync | CartsSync):
         items = _json(column(sync.items_column), kind(sync.items_column))
         parts["items"] = (items, f"TO_JSON({items})")
     if isinstance(sync, PurchasesSync):
         total = _total(column(sync.total_column), kind(sync.total_column))
-        parts["total"] = (total, _as_text(total))
+        parts["total"] = (total, as_text(total))
     if isinstance(sync, EmailUpdatesSync):
         new_email = _text(column(sync.new_email_column))
         parts["newEmail"] = (new_email, new_email)
@@ -300,7 +289,7 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
 
     if isinstance(sync, EventsSync) and sync.event_name_column:
         name = q(sync.event_name_column)
-        rule("missing event name", f"{_text(name)} IS NULL", "eventName", _as_text(name))
+        rule("missing event name", f"{_text(name)} IS NULL", "eventName", as_text(name))
     if isinstance(sync, EventsSync | PurchasesSync):
         if sync.event_id_column:
             event_id = _text(q(sync.event_id_column))
@@ -316,7 +305,7 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
                 "unreadable createdAt (not a time)",
                 f"{_text(col)} IS NOT NULL AND {_unix_seconds(col, col_type)} IS NULL",
                 "createdAt",
-                _as_text(col),
+                as_text(col),
             )
     if isinstance(sync, PurchasesSync | CartsSync):
         col, col_type = q(sync.items_column), kind(sync.items_column)
@@ -334,7 +323,7 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
         shown = _shown(col, col_type)
         rule("total is not a number", f"{_total(col, col_type)} IS NULL", "total", shown)
     if sync.type is SyncType.CATALOG:
-        item_id = _as_text(q(sync.primary_key))
+        item_id = as_text(q(sync.primary_key))
         rule(
             "invalid catalog item id (letters, digits and dashes, at most 255)",
             f"NOT COALESCE({rules.is_catalog_id(item_id)}, FALSE)",
@@ -348,7 +337,7 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
             "malformed new email",
             f"NOT COALESCE({rules.is_email(new_email)}, FALSE)",
             "newEmail",
-            _as_text(q(sync.new_email_column)),
+            as_text(q(sync.new_email_column)),
         )
     return found
 

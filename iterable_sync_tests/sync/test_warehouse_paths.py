@@ -1,22 +1,20 @@
-"""The sync on the Snowflake path: SnowflakeWarehouse (dagster-snowflake's SnowflakeResource,
-SQL sent as written, no sqlglot translation of ours) run by fakesnow, the emulator over
-real HTTP.
+"""The sync's scenarios on both warehouse paths, each written once (``any_warehouse``,
+``fixtures/warehouses.py``): DuckDB, where the Snowflake-dialect SQL is translated by
+sqlglot, and Snowflake — SnowflakeWarehouse (dagster-snowflake's SnowflakeResource, SQL sent
+as written, no sqlglot translation of ours) run by fakesnow — the emulator over real HTTP.
 
-Every other sync test runs the same Snowflake-dialect SQL translated for DuckDB; these run
-it as Snowflake receives it — records, hash, the per-field diff (TO_JSON, GET_PATH with
-quoted keys, PARSE_JSON), MERGE into state, UPDATE ... FROM, QUALIFY, information_schema,
-the checks — through the same harnesses, on small models.
+On Snowflake these run the SQL as Snowflake receives it — records, hash, the per-field diff
+(TO_JSON, GET_PATH with quoted keys, PARSE_JSON), MERGE into state, UPDATE ... FROM,
+QUALIFY, information_schema, the checks — through the same harnesses, on small models.
 
-fakesnow runs each statement through sqlglot into DuckDB, so what these tests prove is that
-the SQL is valid Snowflake that fakesnow understands and that it means the same there as on
-the DuckDB path. Snowflake's own rules are emulated only as far as fakesnow goes: its
-information_schema (NUMBER for every integer) is; VARIANT number formatting and the
-case-sensitivity of quoted names are not (the latter is checked on the SQL text below).
+fakesnow runs each statement through sqlglot into DuckDB, so what the Snowflake runs prove
+is that the SQL is valid Snowflake that fakesnow understands and that it means the same
+there as on the DuckDB path. Snowflake's own rules are emulated only as far as fakesnow
+goes: its information_schema (NUMBER for every integer) is; VARIANT number formatting and
+the case-sensitivity of quoted names are not (the latter is checked on the SQL text below).
 """
 
 import json
-import re
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,83 +25,30 @@ import fakesnow
 import fakesnow.transforms
 import pytest
 import sqlglot
-from dagster_snowflake import SnowflakeResource
-from fakesnow.cursor import FakeSnowflakeCursor
 
 from iterable_sync.checks.identity import IDENTITIES_UNAMBIGUOUS
 from iterable_sync.emulator import EmulatorProcess
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.snowflake_warehouse import SnowflakeWarehouse
-from iterable_sync.sync import sql
 from iterable_sync.sync.config import SyncConfig, load_syncs
-from iterable_sync.sync.factory import diff_key, sync_key
-from iterable_sync.warehouse import Warehouse
+from iterable_sync.sync.plan.diff import diff_sql
+from iterable_sync.sync.plan.records import Records, records_sql
+from iterable_sync.sync.plan.state import (
+    STATE_ADDED_COLUMNS,
+    advance_state_sql,
+    staging_ddl,
+    state_ddl,
+)
+from iterable_sync.sync.plan.tables import ROW_ERRORS_TABLE, SyncTables
+from iterable_sync.sync_assets import diff_key, sync_key
+from iterable_sync.warehouse_resource import Warehouse
 from iterable_sync_tests.fixtures.contacts import SOURCE_TABLE, contact, create_contacts
+from iterable_sync_tests.fixtures.warehouses import snowflake_warehouse_resource
 from iterable_sync_tests.sync.harness import Harness, make_sync
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
 SYNCS_FILE = Path(__file__).resolve().parents[2] / "syncs.yaml"
 #: Contacts in the iterable_production model: small, so the file stays quick.
 N = 200
-
-# --------------------------------------------------------------- fakesnow, and two shims
-
-ORIGINAL_EXTRACT_COMMENT = fakesnow.transforms.extract_comment_on_table
-ORIGINAL_EXECUTEMANY = FakeSnowflakeCursor.executemany
-#: ``INSERT INTO <table> (<columns>) VALUES (?, ..., ?)``, as SnowflakeWarehouse.append sends.
-ROW_INSERT = re.compile(r"(INSERT INTO [\w.]+ \([\w, ]+\) VALUES )(\(\?(?:, \?)*\))")
-
-
-def _no_null_table_comment(expression: Any) -> Any:
-    """fakesnow's extract_comment_on_table, minus recording a comment a CREATE does not have.
-
-    fakesnow records one (the text 'None') for every CREATE TABLE with properties — its
-    MERGE emulation creates a TEMPORARY table — in ``_fs_global``, a second attached DuckDB
-    database, which DuckDB refuses inside a transaction that wrote to another one. So every
-    MERGE between BEGIN and COMMIT (the sync's state write-back) fails on stock fakesnow:
-    see the xfail test at the end, which runs without this shim.
-    """
-    expression = ORIGINAL_EXTRACT_COMMENT(expression)
-    comment = expression.args.get("table_comment")
-    if comment is not None and comment[1] is None:
-        expression.args.pop("table_comment")
-    return expression
-
-
-def _executemany_in_one_insert(
-    self: FakeSnowflakeCursor, command: str, seqparams: Any, **kwargs: Any
-) -> FakeSnowflakeCursor:
-    """Speed only: the Snowflake connector sends a qmark INSERT's rows as one statement
-    (array binding), where fakesnow runs one statement per row, ~10-40 ms each — most of
-    this file's time. Here the rows go as one multi-row VALUES per chunk; any other
-    statement takes fakesnow's own path."""
-    match = ROW_INSERT.fullmatch(command.strip())
-    rows = list(seqparams)
-    if match is None or not rows:
-        return ORIGINAL_EXECUTEMANY(self, command, rows, **kwargs)
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        values = ", ".join([match[2]] * len(chunk))
-        self.execute(match[1] + values, [value for row in chunk for value in row])
-    return self
-
-
-def snowflake_warehouse_resource() -> SnowflakeWarehouse:
-    return SnowflakeWarehouse(
-        snowflake=SnowflakeResource(
-            account="fake", user="fake", password="fake", database="ANALYTICS", paramstyle="qmark"
-        )
-    )
-
-
-@pytest.fixture
-def snowflake_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[SnowflakeWarehouse]:
-    """The Snowflake path run by fakesnow (in memory, gone after the test)."""
-    monkeypatch.setattr(fakesnow.transforms, "extract_comment_on_table", _no_null_table_comment)
-    monkeypatch.setattr(FakeSnowflakeCursor, "executemany", _executemany_in_one_insert)
-    with fakesnow.patch():
-        yield snowflake_warehouse_resource()
-
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -151,22 +96,20 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 
 def diff_reasons(harness: Harness) -> list[str]:
-    rows = harness.query(f"SELECT REASON FROM {sql.SyncTables(harness.sync.name).diff}")
+    rows = harness.query(f"SELECT REASON FROM {SyncTables(harness.sync.name).diff}")
     return sorted(str(r["REASON"]) for r in rows)
 
 
 def sent_state(harness: Harness) -> dict[str, tuple[str, Any]]:
     """PK → (outcome, the payload last sent, parsed)."""
-    rows = harness.query(
-        f"SELECT PK, OUTCOME, PAYLOAD FROM {sql.SyncTables(harness.sync.name).state}"
-    )
+    rows = harness.query(f"SELECT PK, OUTCOME, PAYLOAD FROM {SyncTables(harness.sync.name).state}")
     return {r["PK"]: (r["OUTCOME"], json.loads(r["PAYLOAD"])) for r in rows}
 
 
 def row_errors(harness: Harness) -> dict[str, str]:
     return {
         str(r["PK"]): str(r["CODE"])
-        for r in harness.query(f"SELECT PK, CODE FROM {sql.ROW_ERRORS_TABLE}")
+        for r in harness.query(f"SELECT PK, CODE FROM {ROW_ERRORS_TABLE}")
     }
 
 
@@ -197,9 +140,9 @@ def test_first_run_sends_every_row_and_writes_the_state_the_duckdb_path_writes(
     assert fields["namespaces"][0]["path"] == "group-7"
 
 
-def test_rerun_without_change_makes_zero_write_calls(snowflake_warehouse, shared_emulator):
+def test_rerun_without_change_makes_zero_write_calls(any_warehouse, shared_emulator):
     rows = [contact(i) for i in range(N)]
-    harness = contacts_harness(snowflake_warehouse, shared_emulator, rows)
+    harness = contacts_harness(any_warehouse, shared_emulator, rows)
     harness.run()
     seq = last_seq(shared_emulator)
 
@@ -209,11 +152,11 @@ def test_rerun_without_change_makes_zero_write_calls(snowflake_warehouse, shared
     assert harness.write_calls(since=seq) == []
 
 
-def test_another_destination_refuses_until_rebound(snowflake_warehouse, shared_emulator, emulator):
+def test_another_destination_refuses_until_rebound(any_warehouse, shared_emulator, emulator):
     """The binding's SQL (sync/binding.py: the table, the ledgers' new column, the lookup)
     on the Snowflake path: a second project refuses; rebound, it sends nothing."""
     rows = [contact(i) for i in range(N)]
-    harness = contacts_harness(snowflake_warehouse, shared_emulator, rows)
+    harness = contacts_harness(any_warehouse, shared_emulator, rows)
     harness.run()
     harness.emulator = emulator
 
@@ -227,13 +170,11 @@ def test_another_destination_refuses_until_rebound(snowflake_warehouse, shared_e
     assert harness.write_calls() == []
 
 
-def test_one_percent_changed_sends_only_those_rows_as_value_changed(
-    snowflake_warehouse, shared_emulator
-):
+def test_one_percent_changed_sends_only_those_rows_as_value_changed(any_warehouse, shared_emulator):
     rows = [contact(i) for i in range(N)]
-    harness = contacts_harness(snowflake_warehouse, shared_emulator, rows)
+    harness = contacts_harness(any_warehouse, shared_emulator, rows)
     harness.run()
-    with snowflake_warehouse.session() as session:
+    with any_warehouse.session() as session:
         session.execute(
             f"UPDATE {SOURCE_TABLE} SET PLAN = 'ultimate' WHERE GITLAB_USER_ID % 100 = 0"
         )
@@ -247,14 +188,12 @@ def test_one_percent_changed_sends_only_those_rows_as_value_changed(
     assert harness.user("user.101@example.com")["dataFields"]["plan"] == "free"
 
 
-def test_keep_one_sends_the_latest_row_of_a_duplicated_contact(
-    snowflake_warehouse, shared_emulator
-):
+def test_keep_one_sends_the_latest_row_of_a_duplicated_contact(any_warehouse, shared_emulator):
     rows = [contact(i) for i in range(N)]
     latest = rows[7]["UPDATED_AT"]
     rows.append(contact(7, PLAN="stale", UPDATED_AT=latest.replace(year=latest.year - 1)))
     harness = contacts_harness(
-        snowflake_warehouse,
+        any_warehouse,
         shared_emulator,
         rows,
         duplicates={"policy": "keep_one", "order_by": "UPDATED_AT DESC"},
@@ -306,9 +245,9 @@ def typed(
 
 
 def test_adding_a_field_sends_only_the_rows_with_a_value_as_field_added(
-    snowflake_warehouse, shared_emulator
+    any_warehouse, shared_emulator
 ):
-    harness = typed(snowflake_warehouse, shared_emulator, typed_users(MAPPING), N)
+    harness = typed(any_warehouse, shared_emulator, typed_users(MAPPING), N)
     harness.sync = typed_users([*MAPPING, {"column": "SCORE", "field": "score"}])
 
     meta = harness.sync_run()
@@ -319,10 +258,8 @@ def test_adding_a_field_sends_only_the_rows_with_a_value_as_field_added(
     assert "score" not in harness.user("user.31@example.com")["dataFields"]
 
 
-def test_dropping_a_field_sends_nothing_and_moves_the_state_hashes(
-    snowflake_warehouse, shared_emulator
-):
-    harness = typed(snowflake_warehouse, shared_emulator, typed_users(MAPPING), N)
+def test_dropping_a_field_sends_nothing_and_moves_the_state_hashes(any_warehouse, shared_emulator):
+    harness = typed(any_warehouse, shared_emulator, typed_users(MAPPING), N)
     harness.sync = typed_users(MAPPING[:1])
     seq = last_seq(shared_emulator)
 
@@ -331,16 +268,14 @@ def test_dropping_a_field_sends_nothing_and_moves_the_state_hashes(
     assert (meta["changed"], meta["sent"], meta["write_calls"]) == (0, 0, 0)
     assert harness.calls_since(seq) == []
     # UPDATE ... FROM the diff: state took every new fast hash, so the next run hashes none.
-    tables = sql.SyncTables(harness.sync.name)
+    tables = SyncTables(harness.sync.name)
     records = harness.query(f"SELECT PK, FAST FROM {tables.records} ORDER BY PK")
     assert harness.query(f"SELECT PK, FAST FROM {tables.state} ORDER BY PK") == records
     assert harness.user("user.5@example.com")["dataFields"]["plan"] == "free"
 
 
-def test_a_value_gone_null_is_sent_as_null_once_under_nulls_clear(
-    snowflake_warehouse, shared_emulator
-):
-    harness = typed(snowflake_warehouse, shared_emulator, typed_users(MAPPING, nulls="clear"), 20)
+def test_a_value_gone_null_is_sent_as_null_once_under_nulls_clear(any_warehouse, shared_emulator):
+    harness = typed(any_warehouse, shared_emulator, typed_users(MAPPING, nulls="clear"), 20)
     harness.load([typed_row(n, PLAN=None if n == 3 else "free") for n in range(20)])
 
     cleared = harness.sync_run()
@@ -357,8 +292,9 @@ def test_a_value_gone_null_is_sent_as_null_once_under_nulls_clear(
 
 
 def test_an_integer_column_is_checked_as_an_iterable_long(snowflake_warehouse, shared_emulator):
-    # Snowflake reports every fixed-point column as NUMBER; an INTEGER is NUMBER(38,0), which
-    # holds values no Iterable long can: such a value would sink its whole batch.
+    # Snowflake only: it reports every fixed-point column as NUMBER; an INTEGER is
+    # NUMBER(38,0), which holds values no Iterable long can: such a value would sink its
+    # whole batch. (DuckDB reports NUMBER(20,0) as a DECIMAL, a double field.)
     sync = typed_users([{"column": "SEATS", "field": "seats"}])
     harness = TypedHarness(warehouse=snowflake_warehouse, emulator=shared_emulator, sync=sync)
     rows = [{"ID": f"K{n}", "EMAIL": f"user.{n}@example.com", "SEATS": n} for n in range(N)]
@@ -388,9 +324,10 @@ def test_config_columns_are_quoted_as_snowflake_resolves_them_unquoted():
         duplicates={"order_by": "updated_at DESC"},
     )
     types = {"ID": "VARCHAR", "EMAIL": "VARCHAR", "FIRST_NAME": "VARCHAR", "UPDATED_AT": "DATE"}
+    snapshot = f"{SYNC_SCHEMA}.TEST_MODEL"
     statements = [
-        sql.records_sql(sync, f"{SYNC_SCHEMA}.TEST_MODEL", types, "email"),
-        *sql.diff_sql(sync),
+        records_sql(sync, snapshot, types, "email"),
+        *diff_sql(sync, Records(snapshot, types, refreshed=False)),
     ]
 
     quoted = {
@@ -409,12 +346,12 @@ def test_config_columns_are_quoted_as_snowflake_resolves_them_unquoted():
 
 
 def test_a_little_dirt_is_held_back_by_each_check_and_the_rest_syncs(
-    snowflake_warehouse, shared_emulator
+    any_warehouse, shared_emulator
 ):
     rows = [contact(i) for i in range(N)]
     rows[10]["EMAIL"] = "broken"  # identifiers_valid
     rows[11]["TRIAL_START_DATE"] = "0000-00-00 00:00:00"  # values_fit_iterable_types
-    harness = contacts_harness(snowflake_warehouse, shared_emulator, rows)
+    harness = contacts_harness(any_warehouse, shared_emulator, rows)
 
     result = harness.run()
 
@@ -427,11 +364,11 @@ def test_a_little_dirt_is_held_back_by_each_check_and_the_rest_syncs(
                                    "C000000011": "invalid value"}  # fmt: skip
 
 
-def test_many_shared_emails_block_the_send(snowflake_warehouse, shared_emulator):
+def test_many_shared_emails_block_the_send(any_warehouse, shared_emulator):
     rows = [contact(i) for i in range(N)]
     for i in range(0, 20, 2):  # 10% of rows collide; the tolerance is 1%
         rows[i + 1]["EMAIL"] = rows[i]["EMAIL"]
-    harness = contacts_harness(snowflake_warehouse, shared_emulator, rows)
+    harness = contacts_harness(any_warehouse, shared_emulator, rows)
 
     result = harness.run(raise_on_error=False)
 
@@ -444,20 +381,20 @@ def test_many_shared_emails_block_the_send(snowflake_warehouse, shared_emulator)
 
 
 def test_an_email_and_user_id_of_two_users_known_to_another_sync_are_held_back(
-    snowflake_warehouse, shared_emulator
+    any_warehouse, shared_emulator
 ):
     # Another sync's state, found through information_schema, already has user.5's email as
     # userId 42 and userId 1000005 as someone else.
     legacy = make_sync(name="legacy")
-    with snowflake_warehouse.session() as session:
+    with any_warehouse.session() as session:
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {SYNC_SCHEMA}")
-        session.execute(sql.state_ddl(legacy))
+        session.execute(state_ddl(legacy))
         session.execute(
-            f"INSERT INTO {sql.SyncTables('legacy').state} (PK, EMAIL, USER_ID, OUTCOME)"
+            f"INSERT INTO {SyncTables('legacy').state} (PK, EMAIL, USER_ID, OUTCOME)"
             " VALUES ('L1', 'user.5@example.com', '42', 'synced'),"
             " ('L2', 'someone.else@example.com', '1000005', 'synced')"
         )
-    harness = contacts_harness(snowflake_warehouse, shared_emulator, [contact(i) for i in range(N)])
+    harness = contacts_harness(any_warehouse, shared_emulator, [contact(i) for i in range(N)])
 
     check = checks_of(harness.run())[IDENTITIES_UNAMBIGUOUS]
 
@@ -471,19 +408,19 @@ def test_an_email_and_user_id_of_two_users_known_to_another_sync_are_held_back(
 
 
 def test_users_not_found_are_retried_on_their_backoff_from_upgraded_state(
-    snowflake_warehouse, shared_emulator
+    any_warehouse, shared_emulator
 ):
     backoff = {"retry": "backoff", "first_after_days": 1, "max_after_days": 4}
     rows = [contact(i) for i in range(4)]
     harness = contacts_harness(
-        snowflake_warehouse, shared_emulator, rows, mode="update", not_found=backoff
+        any_warehouse, shared_emulator, rows, mode="update", not_found=backoff
     )
     assert harness.sync_metadata(harness.run(), harness.sync)["not_found"] == 4
-    state = sql.SyncTables(harness.sync.name).state
+    state = SyncTables(harness.sync.name).state
     # State as a version without retries kept it, written a day ago: the columns go, and
     # each not_found row counts one try, made when it was last written.
-    with snowflake_warehouse.session() as session:
-        for column, _ in sql.STATE_ADDED_COLUMNS[1:]:
+    with any_warehouse.session() as session:
+        for column, _ in STATE_ADDED_COLUMNS[1:]:
             session.execute(f"ALTER TABLE {state} DROP COLUMN {column}")
         session.execute(f"UPDATE {state} SET LAST_SYNCED = DATEADD(DAY, -1, LAST_SYNCED)")
     shared_emulator.admin.seed_users([{"email": "user.2@example.com"}])
@@ -498,10 +435,10 @@ def test_users_not_found_are_retried_on_their_backoff_from_upgraded_state(
         ("not_found", 2), ("not_found", 2), ("synced", None), ("not_found", 2)
     ]  # fmt: skip
     # Tried twice: due in two days, not one.
-    with snowflake_warehouse.session() as session:
+    with any_warehouse.session() as session:
         session.execute(f"UPDATE {state} SET LAST_TRIED = DATEADD(DAY, -1, LAST_TRIED)")
     assert harness.sync_metadata(harness.run(), harness.sync)["sent"] == 0
-    with snowflake_warehouse.session() as session:
+    with any_warehouse.session() as session:
         session.execute(f"UPDATE {state} SET LAST_TRIED = DATEADD(DAY, -1, LAST_TRIED)")
     assert harness.sync_metadata(harness.run(), harness.sync)["not_found"] == 3
 
@@ -509,7 +446,7 @@ def test_users_not_found_are_retried_on_their_backoff_from_upgraded_state(
 # --------------------------------------------------------------------------------- events
 
 
-def test_an_events_sync_tracks_every_row_in_bulk(snowflake_warehouse, shared_emulator):
+def test_an_events_sync_tracks_every_row_in_bulk(any_warehouse, shared_emulator):
     sync = make(
         "events",
         event_name="signup",
@@ -517,7 +454,7 @@ def test_an_events_sync_tracks_every_row_in_bulk(snowflake_warehouse, shared_emu
         identifiers={"email": "EMAIL"},
         mapping=[{"column": "PLAN", "field": "plan"}],
     )
-    harness = TypedHarness(warehouse=snowflake_warehouse, emulator=shared_emulator, sync=sync)
+    harness = TypedHarness(warehouse=any_warehouse, emulator=shared_emulator, sync=sync)
     rows = [
         {"ID": f"E{n}", "EMAIL": f"user.{n}@example.com", "PLAN": "free",
          "CREATED": datetime(2026, 11, 1, 12, n)}
@@ -553,13 +490,13 @@ def test_stock_fakesnow_runs_the_state_merge_inside_a_transaction():
     sync = typed_users(MAPPING)
     with fakesnow.patch(), snowflake_warehouse_resource().session() as session:
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {SYNC_SCHEMA}")
-        session.execute(sql.state_ddl(sync))
-        session.execute(sql.staging_ddl(sync))
+        session.execute(state_ddl(sync))
+        session.execute(staging_ddl(sync))
         session.execute("BEGIN TRANSACTION")
         session.execute(
-            f"INSERT INTO {sql.SyncTables(sync.name).staging} (PK, HASH, IN_MODEL, OUTCOME)"
+            f"INSERT INTO {SyncTables(sync.name).staging} (PK, HASH, IN_MODEL, OUTCOME)"
             " VALUES ('K1', 'h', TRUE, 'synced')"
         )
-        session.execute(sql.advance_state_sql(sync))
+        session.execute(advance_state_sql(sync))
         session.execute("COMMIT")
-        assert session.scalar(f"SELECT count(*) FROM {sql.SyncTables(sync.name).state}") == 1
+        assert session.scalar(f"SELECT count(*) FROM {SyncTables(sync.name).state}") == 1

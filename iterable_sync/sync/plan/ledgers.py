@@ -1,0 +1,62 @@
+"""The write-back ledgers: runs, API calls, row errors and each record's history."""
+
+from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.tables import (
+    API_CALLS_TABLE,
+    HISTORY_TABLE,
+    ROW_ERRORS_TABLE,
+    RUNS_TABLE,
+    SyncTables,
+)
+from iterable_sync.sync.plan.text import literal
+
+WRITE_BACK_DDL = (
+    f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
+  RUN_ID VARCHAR, SYNC VARCHAR, STARTED_AT TIMESTAMP_NTZ, FINISHED_AT TIMESTAMP_NTZ,
+  DRY_RUN BOOLEAN, FULL_RESYNC BOOLEAN,
+  QUERIED BIGINT, ADDED BIGINT, CHANGED BIGINT, REMOVED BIGINT, SENT BIGINT, ACCEPTED BIGINT,
+  NOT_FOUND BIGINT, FAILED BIGINT, QUARANTINED BIGINT, API_CALLS BIGINT, SECONDS DOUBLE
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {API_CALLS_TABLE} (
+  RUN_ID VARCHAR, SYNC VARCHAR, CALLED_AT TIMESTAMP_NTZ, METHOD VARCHAR, ENDPOINT VARCHAR,
+  STATUS INTEGER, LATENCY_MS DOUBLE, BATCH_SIZE INTEGER, SUCCESS_COUNT INTEGER,
+  FAIL_COUNT INTEGER, ERROR_CODE VARCHAR, ATTEMPT INTEGER
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
+  RUN_ID VARCHAR, SYNC VARCHAR, PK VARCHAR, CHANGE VARCHAR, OPERATION VARCHAR,
+  OUTCOME VARCHAR, ERROR VARCHAR, RECORDED_AT TIMESTAMP_NTZ
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {ROW_ERRORS_TABLE} (
+  RUN_ID VARCHAR, SYNC VARCHAR, PK VARCHAR, OPERATION VARCHAR, CODE VARCHAR, FIELD VARCHAR,
+  VALUE VARCHAR, MESSAGE VARCHAR, RECORDED_AT TIMESTAMP_NTZ
+)""",
+)
+
+
+def history_sql(sync: SyncConfig, operation: str) -> str:
+    """One row per record this run touched or held back, written in bulk after the send.
+
+    Parameters: run id (4 times), sync name.
+    """
+    t = SyncTables(sync.name)
+    return f"""
+INSERT INTO {HISTORY_TABLE} (RUN_ID, SYNC, PK, CHANGE, OPERATION, OUTCOME, ERROR, RECORDED_AT)
+SELECT ?, {literal(sync.name)}, d.PK, d.CHANGE, {literal(operation)},
+  CASE
+    WHEN e.PK IS NOT NULL THEN 'rejected'
+    WHEN s.LAST_RUN_ID = ? THEN s.OUTCOME
+    ELSE 'not sent'
+  END,
+  e.ERROR,
+  CURRENT_TIMESTAMP()::TIMESTAMP_NTZ
+FROM {t.diff} d
+LEFT JOIN {t.state} s ON s.PK = d.PK
+LEFT JOIN (
+  SELECT PK, MAX(CODE || ': ' || MESSAGE) AS ERROR
+  FROM {ROW_ERRORS_TABLE} WHERE RUN_ID = ? AND SYNC = ? GROUP BY PK
+) e ON e.PK = d.PK
+UNION ALL
+SELECT ?, {literal(sync.name)}, r.PK, 'held back', 'validate', 'quarantined',
+  INVALID_REASON || COALESCE(': ' || INVALID_FIELD || ' = ' || INVALID_VALUE, ''),
+  CURRENT_TIMESTAMP()::TIMESTAMP_NTZ
+FROM {t.records} r WHERE r.INVALID_REASON IS NOT NULL"""

@@ -79,11 +79,14 @@ def test_a_claim_is_refused_while_another_run_holds_the_lease(warehouse):
         locks.claim(session, "contacts", "run-a")
 
 
-def test_an_expired_lease_of_a_dead_run_is_taken_over(warehouse, monkeypatch):
-    monkeypatch.setenv("ITERABLE_SYNC_LOCK_LEASE_S", "-1")  # claimed already expired
+def test_an_expired_lease_of_a_dead_run_is_taken_over(warehouse):
     with warehouse.session() as session:
         locks.claim(session, "contacts", "killed-run")
-        monkeypatch.setenv("ITERABLE_SYNC_LOCK_LEASE_S", "900")
+        # The run was killed and its lease ran out (a lease must be positive: the settings
+        # refuse ITERABLE_SYNC_LOCK_LEASE_S <= 0, so time is moved instead).
+        session.execute(
+            "UPDATE ITERABLE_SYNC.SYNC_LOCKS SET EXPIRES_AT = EXPIRES_AT - INTERVAL 1 DAY"
+        )
         locks.claim(session, "contacts", "next-run")
         rows = session.query("SELECT RUN_ID FROM ITERABLE_SYNC.SYNC_LOCKS")
     assert rows == [{"RUN_ID": "next-run"}]

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from pydantic import Field, PrivateAttr
 
 from iterable_sync import settings
 from iterable_sync.iterable import CallRecord, IterableClient, RateLimits, RetryPolicy
+from iterable_sync.sync.binding import DestinationId
 
 EMULATOR_KEY = "emulator-key"  # not a secret: it only opens the local emulator
 
@@ -58,25 +58,6 @@ def normalize_host(base_url: str) -> str:
 def emulator_host(state_dir: Path) -> str:
     """The embedded emulator, named by its state (its port changes from run to run)."""
     return f"emulator:{state_dir.expanduser().resolve()}"
-
-
-@dataclass(frozen=True)
-class DestinationId:
-    """Which Iterable project a run writes to: its host and the fingerprint of its key.
-
-    A key names one project (Iterable: "each key belongs to one project"), so the pair tells
-    projects apart; a rotated key of the same project looks like another destination until
-    the sync is rebound (``python -m iterable_sync rebind``)."""
-
-    host: str
-    fingerprint: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.host} #{self.fingerprint}"
-
-    def __str__(self) -> str:
-        return self.label
 
 
 class IterableResource(dg.ConfigurableResource):

@@ -25,6 +25,7 @@ ENGINE = (
     "iterable_sync.sync.sending",
     "iterable_sync.sync.engine",
     "iterable_sync.sync.destinations",
+    "iterable_sync.sync.binding",
     *(f"iterable_sync.sync.plan.{m.name}" for m in pkgutil.iter_modules(plan.__path__)),
 )
 

@@ -19,11 +19,30 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from iterable_sync.iterable_resource import DestinationId
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync import objects
 from iterable_sync.sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
+
+
+@dataclass(frozen=True)
+class DestinationId:
+    """Which Iterable project a run writes to: its host and the fingerprint of its key.
+
+    A key names one project (Iterable: "each key belongs to one project"), so the pair tells
+    projects apart; a rotated key of the same project looks like another destination until
+    the sync is rebound (``python -m iterable_sync rebind``)."""
+
+    host: str
+    fingerprint: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.host} #{self.fingerprint}"
+
+    def __str__(self) -> str:
+        return self.label
+
 
 DESTINATIONS_TABLE = f"{SYNC_SCHEMA}.SYNC_DESTINATIONS"
 DESTINATIONS_DDL = f"""CREATE TABLE IF NOT EXISTS {DESTINATIONS_TABLE} (

@@ -40,6 +40,7 @@ from iterable_sync.sync.config_types import (
     EventsSync,
     ListSync,
     PurchasesSync,
+    SubscriptionsSync,
     UsersSync,
 )
 from iterable_sync.sync.order import order_errors
@@ -68,6 +69,7 @@ __all__ = [
     "NullPolicy",
     "PurchasesSync",
     "Retry",
+    "SubscriptionsSync",
     "SyncConfig",
     "SyncType",
     "SyncsFile",

@@ -28,6 +28,7 @@ class SyncType(StrEnum):
     LIST = "list"  # a static list's members
     EMAIL_UPDATES = "email_updates"  # users/updateEmail
     DELETIONS = "deletions"  # delete, forget or unforget users
+    SUBSCRIPTIONS = "subscriptions"  # email lists, channels, message types (consent)
 
 
 class DeletionAction(StrEnum):

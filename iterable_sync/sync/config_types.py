@@ -21,6 +21,7 @@ from iterable_sync.sync.config_base import (
     SyncType,
     no_mapping,
 )
+from iterable_sync.sync.config_subscriptions import SubscriptionsSync
 
 # Catalog names: alphanumerics and dashes, at most 255 (Iterable's rule).
 _CATALOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,255}$")
@@ -299,6 +300,7 @@ TYPES: dict[SyncType, type[SyncConfig]] = {
         ListSync,
         EmailUpdatesSync,
         DeletionsSync,
+        SubscriptionsSync,
     )
 }
 
@@ -318,7 +320,8 @@ AnySync = Annotated[
     | Annotated[CatalogSync, Tag("catalog")]
     | Annotated[ListSync, Tag("list")]
     | Annotated[EmailUpdatesSync, Tag("email_updates")]
-    | Annotated[DeletionsSync, Tag("deletions")],
+    | Annotated[DeletionsSync, Tag("deletions")]
+    | Annotated[SubscriptionsSync, Tag("subscriptions")],
     Discriminator(
         _type_of,
         custom_error_type=UNKNOWN_TYPE,

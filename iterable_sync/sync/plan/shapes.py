@@ -31,11 +31,13 @@ from iterable_sync.sync.config import (
     Mode,
     PurchasesSync,
     Retry,
+    SubscriptionsSync,
     SyncConfig,
     SyncType,
 )
 from iterable_sync.sync.plan import rules
 from iterable_sync.sync.plan.text import as_text, is_json, is_temporal, literal, q
+from iterable_sync.sync.plan.values import boolean_sql
 
 Column = Callable[[str], str]
 
@@ -72,6 +74,9 @@ _SEMANTICS = MappingProxyType(
         SyncType.PURCHASES: Semantics(True, False, True),
         SyncType.CARTS: Semantics(False, False, True),
         SyncType.DELETIONS: Semantics(False, False, False),
+        # A changed column changes the user's subscription; a row leaving the model is
+        # not a withdrawal of consent, so the user's state is left as it is.
+        SyncType.SUBSCRIPTIONS: Semantics(True, False, True),
     }
 )
 
@@ -167,6 +172,8 @@ def required_columns(sync: SyncConfig) -> list[str]:
             "new_email_column",
         )
     ]
+    if isinstance(sync, SubscriptionsSync):
+        names += [s.column for s in sync.subscriptions]
     return [name for name in names if name]
 
 
@@ -254,6 +261,11 @@ def payload_parts(
     if isinstance(sync, EmailUpdatesSync):
         new_email = _text(column(sync.new_email_column))
         parts["newEmail"] = (new_email, new_email)
+    if isinstance(sync, SubscriptionsSync):
+        # One key per mapped list, channel or message type: true, false or null (left alone).
+        for sub in sync.subscriptions:
+            value = boolean_sql(column(sub.column), kind(sub.column))
+            parts[sub.payload_key] = (value, as_text(value))
     return dict(sorted(parts.items()))
 
 
@@ -282,6 +294,7 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
         SyncType.CARTS: rules.CART_ROWS_COMPLETE,
         SyncType.CATALOG: rules.CATALOG_IDS_VALID,
         SyncType.EMAIL_UPDATES: rules.NEW_EMAIL_VALID,
+        SyncType.SUBSCRIPTIONS: rules.SUBSCRIPTION_VALUES_VALID,
     }.get(sync.type, "")
 
     def rule(reason: str, predicate: str, field: str, value: str) -> None:
@@ -339,6 +352,15 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
             "newEmail",
             as_text(q(sync.new_email_column)),
         )
+    if isinstance(sync, SubscriptionsSync):
+        for sub in sync.subscriptions:
+            col = q(sub.column)
+            rule(
+                f"{sub.column} is not a boolean (true subscribes, false unsubscribes)",
+                f"{col} IS NOT NULL AND {boolean_sql(col, kind(sub.column))} IS NULL",
+                sub.payload_key,
+                as_text(col),
+            )
     return found
 
 

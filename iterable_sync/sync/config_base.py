@@ -42,6 +42,17 @@ class Mode(StrEnum):
     UPSERT = "upsert"  # create users that do not exist yet
 
 
+class OnLeave(StrEnum):
+    """What a users sync does to the user of a row that leaves the model."""
+
+    KEEP = "keep"  # nothing: the profile keeps what the sync set (the default)
+    #: The fields this sync maps are sent as null: Iterable deletes a field sent as null
+    #: (NullPolicy above); no other field is touched.
+    CLEAR = "clear"
+    #: The user is deleted (DELETE /api/users/{email}, /api/users/byUserId/{userId}).
+    DELETE = "delete"
+
+
 class Match(StrEnum):
     EMAIL = "email"
     USER_ID = "userId"

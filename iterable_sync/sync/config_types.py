@@ -17,6 +17,7 @@ from iterable_sync.sync.config_base import (
     Match,
     Mode,
     NotFound,
+    OnLeave,
     SyncConfig,
     SyncType,
     no_mapping,
@@ -37,6 +38,23 @@ class UsersSync(SyncConfig):
     type: SyncType = SyncType.USERS
     mode: Mode = Mode.UPDATE
     match: Match = Match.EMAIL  # type: ignore[assignment]
+    #: What happens to the user of a row leaving the model: keep, clear this sync's
+    #: fields, or delete the user (``delete`` reaches a real Iterable only with ``live: true``).
+    on_leave: OnLeave = OnLeave.KEEP
+
+    @model_validator(mode="after")
+    def _clear_needs_fields(self) -> Self:
+        if self.on_leave is OnLeave.CLEAR and not self.mapping:
+            raise ValueError("on_leave: clear removes the mapped fields; map at least one")
+        return self
+
+    @property
+    def is_live(self) -> bool:
+        """``on_leave: delete`` erases users, which cannot be undone: like the deletions
+        type, it reaches a real Iterable only when the entry says ``live: true``."""
+        if self.on_leave is OnLeave.DELETE and self.live is None:
+            return False
+        return super().is_live
 
     @property
     def match_column(self) -> str:

@@ -15,7 +15,7 @@ from iterable_sync.iterable import (
     UserUpdate,
 )
 from iterable_sync.sync import delivery, dropped_fields
-from iterable_sync.sync.config import Match, Mode, SyncConfig
+from iterable_sync.sync.config import Match, Mode, OnLeave, SyncConfig
 from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow
 
 BULK_LIMIT = 1_000
@@ -116,8 +116,32 @@ class UsersDestination:
         return outcome
 
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:
-        # A contact leaving the model keeps its Iterable profile: nothing to call.
-        return BatchOutcome(released=list(rows))
+        """A row leaving the model, per ``on_leave``: ``keep`` calls nothing; ``clear``
+        sends the payload the diff built — this sync's mapped fields as null, which
+        Iterable deletes (no other field is named, so none is touched); ``delete`` deletes
+        the user. A user Iterable no longer has is where either wanted them: done."""
+        on_leave = getattr(self.sync, "on_leave", OnLeave.KEEP)
+        if on_leave is OnLeave.KEEP:
+            return BatchOutcome(released=list(rows))
+        if on_leave is OnLeave.DELETE:
+            outcome = delivery.each_row(rows, self._delete)
+        else:
+            outcome = self._bulk_update(rows)
+        outcome.accepted += outcome.not_found
+        outcome.not_found = []
+        return outcome
+
+    def _delete(self, row: DiffRow) -> BatchOutcome:
+        """Spec: DELETE /api/users/{email} "Deletes a specific user by email"; by userId,
+        "If multiple users share the same userId, they'll all be deleted"."""
+
+        def call(row: DiffRow) -> None:
+            if self.sync.match is Match.EMAIL:
+                self.client.users.delete_by_email(row.email or "")
+            else:
+                self.client.users.delete_by_user_id(row.user_id or "")
+
+        return delivery.one_row(row, call, "users/delete")
 
     def _bulk_update(self, rows: list[DiffRow]) -> BatchOutcome:
         # The payload goes as the JSON text the warehouse built, never parsed here.

@@ -41,6 +41,13 @@ class UsersSync(SyncConfig):
     #: What happens to the user of a row leaving the model: keep, clear this sync's
     #: fields, or delete the user (``delete`` reaches a real Iterable only with ``live: true``).
     on_leave: OnLeave = OnLeave.KEEP
+    #: Iterable's ``mergeNestedObjects`` (ApiUserUpdateRequest: "Merge top-level objects
+    #: instead of overwriting them. Defaults to false."). Unset: not sent.
+    merge_nested_objects: bool | None = None
+    #: Iterable's ``createNewFields`` (BulkUpdateUsersRequest: "Whether new fields should be
+    #: ingested and added to the schema. Defaults to project's setting to allow or drop
+    #: unrecognized fields."). Unset: not sent, the project's setting holds.
+    create_new_fields: bool | None = None
 
     @model_validator(mode="after")
     def _clear_needs_fields(self) -> Self:
@@ -85,6 +92,10 @@ class EventsSync(SyncConfig):
     #: Empty → Iterable's arrival time. Timestamps, dates, Unix seconds (or milliseconds).
     created_at_column: Identifier | None = None
     event_id_column: Identifier | None = None
+    #: Integer columns sent as TrackRequest ``campaignId`` ("Campaign tied to conversion",
+    #: int64) and ``templateId`` ("Template id", int64); null leaves the key out.
+    campaign_id_column: Identifier | None = None
+    template_id_column: Identifier | None = None
 
     @model_validator(mode="after")
     def _one_name(self) -> Self:
@@ -217,6 +228,12 @@ class ListSync(SyncConfig):
     type: SyncType = SyncType.LIST
     list_name: str | None = Field(default=None, min_length=1, max_length=255)
     list_id: int | None = Field(default=None, gt=0)
+    #: SubscribeRequest.updateExistingUsersOnly: "When true, Iterable ignores requests with
+    #: unknown userIds and email addresses ... Only respected in API calls for userID-based
+    #: and hybrid projects." True: unknown users come back not found (and the sync runs
+    #: after the syncs that create users); refused in email-based projects, where Iterable
+    #: would ignore it and create them anyway.
+    update_existing_users_only: bool = False
 
     @model_validator(mode="after")
     def _one_list(self) -> Self:

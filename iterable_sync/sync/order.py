@@ -34,12 +34,16 @@ EXISTING_ONLY_TYPES = frozenset({SyncType.EVENTS, SyncType.EMAIL_UPDATES, SyncTy
 def creates_users(sync: SyncConfig) -> bool:
     if sync.type is SyncType.USERS:
         return getattr(sync, "mode", None) is Mode.UPSERT
+    if getattr(sync, "update_existing_users_only", False):
+        return False  # a list sync that skips unknown users (SubscribeRequest)
     return sync.type in CREATING_TYPES
 
 
 def needs_existing_users(sync: SyncConfig) -> bool:
     if sync.type is SyncType.USERS:
         return getattr(sync, "mode", None) is Mode.UPDATE
+    if getattr(sync, "update_existing_users_only", False):
+        return True
     return sync.type in EXISTING_ONLY_TYPES
 
 

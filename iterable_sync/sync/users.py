@@ -150,7 +150,13 @@ class UsersDestination:
         sendable: list[DiffRow] = []
         for row in rows:
             try:
-                updates.append(UserUpdate.encode(row.payload_text, **self._identity(row)))
+                updates.append(
+                    UserUpdate.encode(
+                        row.payload_text,
+                        merge_nested_objects=getattr(self.sync, "merge_nested_objects", None),
+                        **self._identity(row),
+                    )
+                )
             except PayloadError as exc:
                 # A NaN or an infinity has no JSON: the row is refused, its batch goes on.
                 outcome.quarantined.append((row, delivery.refusal(row, exc, OPERATION)))
@@ -159,7 +165,9 @@ class UsersDestination:
         if not updates:
             return outcome
         try:
-            result = self.client.users.bulk_update(updates)
+            result = self.client.users.bulk_update(
+                updates, create_new_fields=getattr(self.sync, "create_new_fields", None)
+            )
         except FieldTypeMismatchError as exc:
             # Users send their fields bare, not under dataFields.
             outcome.extend(

@@ -170,6 +170,8 @@ def required_columns(sync: SyncConfig) -> list[str]:
             "items_column",
             "total_column",
             "new_email_column",
+            "campaign_id_column",
+            "template_id_column",
         )
     ]
     if isinstance(sync, SubscriptionsSync):
@@ -221,6 +223,13 @@ def _event_id(sync: SyncConfig, column: Column) -> str:
     return f"COALESCE({_text(column(id_column))}, {derived})"
 
 
+def _integer(col: str, column_type: str) -> str:
+    """An int64 id (campaignId, templateId): a whole number, or text holding one."""
+    if _is_numeric(column_type):
+        return f"(CASE WHEN {col} = FLOOR({col}) THEN CAST({col} AS BIGINT) END)"
+    return f"TRY_CAST({_text(col)} AS BIGINT)"
+
+
 def _total(col: str, column_type: str) -> str:
     if _is_numeric(column_type):
         return f"CAST({col} AS DOUBLE)"
@@ -261,6 +270,14 @@ def payload_parts(
     if isinstance(sync, EmailUpdatesSync):
         new_email = _text(column(sync.new_email_column))
         parts["newEmail"] = (new_email, new_email)
+    if isinstance(sync, EventsSync):
+        for key, name in (
+            ("campaignId", sync.campaign_id_column),
+            ("templateId", sync.template_id_column),
+        ):
+            if name:
+                value = _integer(column(name), kind(name))
+                parts[key] = (value, as_text(value))
     if isinstance(sync, SubscriptionsSync):
         # One key per mapped list, channel or message type: true, false or null (left alone).
         for sub in sync.subscriptions:
@@ -303,6 +320,19 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
     if isinstance(sync, EventsSync) and sync.event_name_column:
         name = q(sync.event_name_column)
         rule("missing event name", f"{_text(name)} IS NULL", "eventName", as_text(name))
+    if isinstance(sync, EventsSync):
+        for key, name in (
+            ("campaignId", sync.campaign_id_column),
+            ("templateId", sync.template_id_column),
+        ):
+            if name:
+                col = q(name)
+                rule(
+                    f"{key} is not an integer",
+                    f"{col} IS NOT NULL AND {_integer(col, kind(name))} IS NULL",
+                    key,
+                    as_text(col),
+                )
     if isinstance(sync, EventsSync | PurchasesSync):
         if sync.event_id_column:
             event_id = _text(q(sync.event_id_column))

@@ -69,7 +69,9 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
     cleared = [{"FIELD": f, "ROWS": n} for f, n in planning.would_clear(session, sync).items()]
     rows = planning.first_rows(session, sync, PREVIEW_ROWS)
     parts = ["**Why rows are sent**", markdown_table(reasons, ["REASON", "ROWS"])]
-    if sync.nulls is NullPolicy.CLEAR:
+    if leaving := planning.on_leave_note(session, sync):
+        parts.append(leaving)
+    if sync.nulls is NullPolicy.CLEAR or cleared:
         parts += [
             "**Fields this run clears** (sent as null: Iterable deletes them)",
             markdown_table(cleared, ["FIELD", "ROWS"]),

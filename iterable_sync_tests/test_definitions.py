@@ -59,6 +59,7 @@ def test_lineage_reads_like_the_data_flow(home):
     assert assets["iterable_production_diff"]["deps"] == ["contact_namespace"]
     # Update mode acts on existing users: it sends after the syncs that create users.
     assert assets["iterable/iterable_production"]["deps"] == [
+        "iterable/email_consent",
         "iterable/new_active_users_list",
         "iterable/new_signups",
         "iterable/plan_purchases",

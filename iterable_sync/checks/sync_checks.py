@@ -47,6 +47,10 @@ TYPE_CHECKS: dict[SyncType, tuple[str, str]] = {
         rules.NEW_EMAIL_VALID,
         "Each row has a well-formed new email.",
     ),
+    SyncType.SUBSCRIPTIONS: (
+        rules.SUBSCRIPTION_VALUES_VALID,
+        "Each subscription column holds true, false or null.",
+    ),
 }
 
 SAMPLE_ROWS = 10

@@ -23,6 +23,7 @@ from iterable_sync.sync.config_base import (
     Mode,
     NotFound,
     NullPolicy,
+    OnLeave,
     Retry,
     SyncConfig,
     SyncType,
@@ -40,6 +41,7 @@ from iterable_sync.sync.config_types import (
     EventsSync,
     ListSync,
     PurchasesSync,
+    SubscriptionsSync,
     UsersSync,
 )
 from iterable_sync.sync.order import order_errors
@@ -66,8 +68,10 @@ __all__ = [
     "Mode",
     "NotFound",
     "NullPolicy",
+    "OnLeave",
     "PurchasesSync",
     "Retry",
+    "SubscriptionsSync",
     "SyncConfig",
     "SyncType",
     "SyncsFile",

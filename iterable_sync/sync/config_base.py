@@ -28,6 +28,7 @@ class SyncType(StrEnum):
     LIST = "list"  # a static list's members
     EMAIL_UPDATES = "email_updates"  # users/updateEmail
     DELETIONS = "deletions"  # delete, forget or unforget users
+    SUBSCRIPTIONS = "subscriptions"  # email lists, channels, message types (consent)
 
 
 class DeletionAction(StrEnum):
@@ -39,6 +40,17 @@ class DeletionAction(StrEnum):
 class Mode(StrEnum):
     UPDATE = "update"  # touch existing users only
     UPSERT = "upsert"  # create users that do not exist yet
+
+
+class OnLeave(StrEnum):
+    """What a users sync does to the user of a row that leaves the model."""
+
+    KEEP = "keep"  # nothing: the profile keeps what the sync set (the default)
+    #: The fields this sync maps are sent as null: Iterable deletes a field sent as null
+    #: (NullPolicy above); no other field is touched.
+    CLEAR = "clear"
+    #: The user is deleted (DELETE /api/users/{email}, /api/users/byUserId/{userId}).
+    DELETE = "delete"
 
 
 class Match(StrEnum):

@@ -17,10 +17,12 @@ from iterable_sync.sync.config_base import (
     Match,
     Mode,
     NotFound,
+    OnLeave,
     SyncConfig,
     SyncType,
     no_mapping,
 )
+from iterable_sync.sync.config_subscriptions import SubscriptionsSync
 
 # Catalog names: alphanumerics and dashes, at most 255 (Iterable's rule).
 _CATALOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,255}$")
@@ -36,6 +38,30 @@ class UsersSync(SyncConfig):
     type: SyncType = SyncType.USERS
     mode: Mode = Mode.UPDATE
     match: Match = Match.EMAIL  # type: ignore[assignment]
+    #: What happens to the user of a row leaving the model: keep, clear this sync's
+    #: fields, or delete the user (``delete`` reaches a real Iterable only with ``live: true``).
+    on_leave: OnLeave = OnLeave.KEEP
+    #: Iterable's ``mergeNestedObjects`` (ApiUserUpdateRequest: "Merge top-level objects
+    #: instead of overwriting them. Defaults to false."). Unset: not sent.
+    merge_nested_objects: bool | None = None
+    #: Iterable's ``createNewFields`` (BulkUpdateUsersRequest: "Whether new fields should be
+    #: ingested and added to the schema. Defaults to project's setting to allow or drop
+    #: unrecognized fields."). Unset: not sent, the project's setting holds.
+    create_new_fields: bool | None = None
+
+    @model_validator(mode="after")
+    def _clear_needs_fields(self) -> Self:
+        if self.on_leave is OnLeave.CLEAR and not self.mapping:
+            raise ValueError("on_leave: clear removes the mapped fields; map at least one")
+        return self
+
+    @property
+    def is_live(self) -> bool:
+        """``on_leave: delete`` erases users, which cannot be undone: like the deletions
+        type, it reaches a real Iterable only when the entry says ``live: true``."""
+        if self.on_leave is OnLeave.DELETE and self.live is None:
+            return False
+        return super().is_live
 
     @property
     def match_column(self) -> str:
@@ -66,6 +92,10 @@ class EventsSync(SyncConfig):
     #: Empty → Iterable's arrival time. Timestamps, dates, Unix seconds (or milliseconds).
     created_at_column: Identifier | None = None
     event_id_column: Identifier | None = None
+    #: Integer columns sent as TrackRequest ``campaignId`` ("Campaign tied to conversion",
+    #: int64) and ``templateId`` ("Template id", int64); null leaves the key out.
+    campaign_id_column: Identifier | None = None
+    template_id_column: Identifier | None = None
 
     @model_validator(mode="after")
     def _one_name(self) -> Self:
@@ -198,6 +228,12 @@ class ListSync(SyncConfig):
     type: SyncType = SyncType.LIST
     list_name: str | None = Field(default=None, min_length=1, max_length=255)
     list_id: int | None = Field(default=None, gt=0)
+    #: SubscribeRequest.updateExistingUsersOnly: "When true, Iterable ignores requests with
+    #: unknown userIds and email addresses ... Only respected in API calls for userID-based
+    #: and hybrid projects." True: unknown users come back not found (and the sync runs
+    #: after the syncs that create users); refused in email-based projects, where Iterable
+    #: would ignore it and create them anyway.
+    update_existing_users_only: bool = False
 
     @model_validator(mode="after")
     def _one_list(self) -> Self:
@@ -299,6 +335,7 @@ TYPES: dict[SyncType, type[SyncConfig]] = {
         ListSync,
         EmailUpdatesSync,
         DeletionsSync,
+        SubscriptionsSync,
     )
 }
 
@@ -318,7 +355,8 @@ AnySync = Annotated[
     | Annotated[CatalogSync, Tag("catalog")]
     | Annotated[ListSync, Tag("list")]
     | Annotated[EmailUpdatesSync, Tag("email_updates")]
-    | Annotated[DeletionsSync, Tag("deletions")],
+    | Annotated[DeletionsSync, Tag("deletions")]
+    | Annotated[SubscriptionsSync, Tag("subscriptions")],
     Discriminator(
         _type_of,
         custom_error_type=UNKNOWN_TYPE,

@@ -2,7 +2,7 @@
 once, remembered in the warehouse) and a capped action knows what is left of its day."""
 
 from iterable_sync.iterable import IterableClient
-from iterable_sync.sync import objects, user_actions
+from iterable_sync.sync import objects, subscriptions, user_actions
 from iterable_sync.sync.catalogs import CatalogDestination
 from iterable_sync.sync.commerce import CartsDestination, PurchasesDestination
 from iterable_sync.sync.config import (
@@ -13,6 +13,7 @@ from iterable_sync.sync.config import (
     EventsSync,
     ListSync,
     PurchasesSync,
+    SubscriptionsSync,
     SyncConfig,
     UsersSync,
 )
@@ -40,8 +41,11 @@ def build_destination(
         return CatalogDestination(client=client, sync=sync)
     if isinstance(sync, ListSync):
         list_id = objects.ensure_list(session, client, sync)
-        return ListDestination(
-            client=client, sync=sync, project_type=project_type, list_id=list_id
+        return ListDestination(client=client, sync=sync, project_type=project_type, list_id=list_id)
+    if isinstance(sync, SubscriptionsSync):
+        ids = subscriptions.resolve_ids(session, client, sync)
+        return subscriptions.SubscriptionsDestination(
+            client=client, sync=sync, project_type=project_type, ids=ids
         )
     if isinstance(sync, EmailUpdatesSync):
         return user_actions.EmailUpdatesDestination(

@@ -42,6 +42,8 @@ class EventsDestination:
             event_name=payload["eventName"],
             id=payload["id"],
             created_at=payload.get("createdAt"),
+            campaign_id=payload.get("campaignId"),
+            template_id=payload.get("templateId"),
             data_fields=fields or None,
         )
 

@@ -28,6 +28,13 @@ class ListDestination:
 
     def __post_init__(self) -> None:
         self.identity = delivery.Identity(self.sync, self.project_type)
+        if self.sync.update_existing_users_only and self.project_type == "email":
+            # Spec: "Only respected in API calls for userID-based and hybrid projects":
+            # here Iterable would create the users the sync means to skip.
+            raise ValueError(
+                f"sync {self.sync.name!r}: update_existing_users_only is only respected in "
+                "userID-based and hybrid projects; this project is email-based"
+            )
 
     # Who lists/subscribe creates: a subscriber named by the project's unique key that
     # Iterable does not have is created (SubscribeRequest.updateExistingUsersOnly: "When
@@ -50,7 +57,11 @@ class ListDestination:
         if not ok:
             return outcome
         try:
-            result = self.client.lists.subscribe(self.list_id, subscribers)
+            result = self.client.lists.subscribe(
+                self.list_id,
+                subscribers,
+                update_existing_users_only=self.sync.update_existing_users_only or None,
+            )
         except FieldTypeMismatchError as exc:
             outcome.extend(delivery.isolate_type_mismatch(ok, exc, self.send, operation))
             return outcome

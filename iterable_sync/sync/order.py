@@ -10,8 +10,11 @@ it (Dagster runs a step after the steps it depends on).
 Which endpoints create a missing user, per Iterable's "Identifying users" article (quoted
 in ../shared/iterable-api-research.md): in email-based projects "If email passed and no
 such user → user CREATED by: ... /api/users/bulkUpdate, ... /api/lists/subscribe,
-/api/commerce/trackPurchase, /api/commerce/updateCart". The spec says the same of the two
-commerce calls ("User profile is also updated if it already exists (created otherwise)").
+/api/commerce/trackPurchase, /api/commerce/updateCart"; the same list names
+/api/users/updateSubscriptions, /api/users/bulkUpdateSubscriptions and the "subscriptions
+PATCH/DELETE/PUT endpoints" (research §14), so a subscriptions sync creates users. The
+spec says the same of the two commerce calls ("User profile is also updated if it already
+exists (created otherwise)").
 ``events/trackBulk`` is not on that list, so events are taken to need an existing user and
 run after the creators. Users in update mode never create (``preferUserId`` / lookups).
 """
@@ -21,7 +24,9 @@ from collections.abc import Sequence
 from iterable_sync.sync.config_base import Mode, SyncConfig, SyncType
 
 #: Types whose calls create a user Iterable does not have yet (users: upsert mode only).
-CREATING_TYPES = frozenset({SyncType.LIST, SyncType.PURCHASES, SyncType.CARTS})
+CREATING_TYPES = frozenset(
+    {SyncType.LIST, SyncType.PURCHASES, SyncType.CARTS, SyncType.SUBSCRIPTIONS}
+)
 #: Types whose calls need the user to exist already (users: update mode).
 EXISTING_ONLY_TYPES = frozenset({SyncType.EVENTS, SyncType.EMAIL_UPDATES, SyncType.DELETIONS})
 
@@ -29,12 +34,16 @@ EXISTING_ONLY_TYPES = frozenset({SyncType.EVENTS, SyncType.EMAIL_UPDATES, SyncTy
 def creates_users(sync: SyncConfig) -> bool:
     if sync.type is SyncType.USERS:
         return getattr(sync, "mode", None) is Mode.UPSERT
+    if getattr(sync, "update_existing_users_only", False):
+        return False  # a list sync that skips unknown users (SubscribeRequest)
     return sync.type in CREATING_TYPES
 
 
 def needs_existing_users(sync: SyncConfig) -> bool:
     if sync.type is SyncType.USERS:
         return getattr(sync, "mode", None) is Mode.UPDATE
+    if getattr(sync, "update_existing_users_only", False):
+        return True
     return sync.type in EXISTING_ONLY_TYPES
 
 

@@ -8,7 +8,7 @@ judge the planned rows, and the send (``sending.py``) reads the diff.
 from typing import Any
 
 from iterable_sync.settings import SYNC_SCHEMA
-from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.config import OnLeave, SyncConfig
 from iterable_sync.sync.plan import quarantine
 from iterable_sync.sync.plan.collisions import find_collisions
 from iterable_sync.sync.plan.diff import REASONS, diff_sql, refresh_unchanged_sql
@@ -164,4 +164,20 @@ def first_rows(session: WarehouseSession, sync: SyncConfig, limit: int) -> list[
     return session.query(
         f"SELECT CHANGE, REASON, PK, EMAIL, USER_ID, CLEARED, PAYLOAD"
         f" FROM {SyncTables(sync.name).diff} ORDER BY SEQ LIMIT {int(limit)}"
+    )
+
+
+def on_leave_note(session: WarehouseSession, sync: SyncConfig) -> str | None:
+    """What the run does to users who left the model, when it does anything (a users sync's
+    ``on_leave: clear`` or ``delete``), for the preview: shown before anything is sent."""
+    on_leave = getattr(sync, "on_leave", OnLeave.KEEP)
+    if on_leave is OnLeave.KEEP:
+        return None
+    removed = rows_by_change(session, sync).get("removed", 0)
+    if on_leave is OnLeave.DELETE:
+        return f"**Users who left the model**: {removed:,}, each deleted (on_leave: delete)"
+    fields = ", ".join(sorted(m.field for m in sync.mapping))
+    return (
+        f"**Users who left the model**: {removed:,}; their fields {fields} are sent as null "
+        "(on_leave: clear; Iterable deletes them)"
     )

@@ -30,6 +30,7 @@ _POOLS: dict[SyncType, str] = {
     SyncType.CATALOG: "catalog_items",  # POST/DELETE /api/catalogs/{name}/items
     SyncType.LIST: "lists",  # POST /api/lists/subscribe, unsubscribe
     SyncType.EMAIL_UPDATES: "users_update_email",  # POST /api/users/updateEmail
+    SyncType.SUBSCRIPTIONS: "subscriptions",  # PUT /api/subscriptions/{group}/{id}
 }
 
 

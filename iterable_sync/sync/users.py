@@ -15,7 +15,7 @@ from iterable_sync.iterable import (
     UserUpdate,
 )
 from iterable_sync.sync import delivery, dropped_fields
-from iterable_sync.sync.config import Match, Mode, SyncConfig
+from iterable_sync.sync.config import Match, Mode, OnLeave, SyncConfig
 from iterable_sync.sync.outcomes import SYNCED, BatchOutcome, DiffRow
 
 BULK_LIMIT = 1_000
@@ -116,8 +116,32 @@ class UsersDestination:
         return outcome
 
     def remove(self, rows: list[DiffRow]) -> BatchOutcome:
-        # A contact leaving the model keeps its Iterable profile: nothing to call.
-        return BatchOutcome(released=list(rows))
+        """A row leaving the model, per ``on_leave``: ``keep`` calls nothing; ``clear``
+        sends the payload the diff built — this sync's mapped fields as null, which
+        Iterable deletes (no other field is named, so none is touched); ``delete`` deletes
+        the user. A user Iterable no longer has is where either wanted them: done."""
+        on_leave = getattr(self.sync, "on_leave", OnLeave.KEEP)
+        if on_leave is OnLeave.KEEP:
+            return BatchOutcome(released=list(rows))
+        if on_leave is OnLeave.DELETE:
+            outcome = delivery.each_row(rows, self._delete)
+        else:
+            outcome = self._bulk_update(rows)
+        outcome.accepted += outcome.not_found
+        outcome.not_found = []
+        return outcome
+
+    def _delete(self, row: DiffRow) -> BatchOutcome:
+        """Spec: DELETE /api/users/{email} "Deletes a specific user by email"; by userId,
+        "If multiple users share the same userId, they'll all be deleted"."""
+
+        def call(row: DiffRow) -> None:
+            if self.sync.match is Match.EMAIL:
+                self.client.users.delete_by_email(row.email or "")
+            else:
+                self.client.users.delete_by_user_id(row.user_id or "")
+
+        return delivery.one_row(row, call, "users/delete")
 
     def _bulk_update(self, rows: list[DiffRow]) -> BatchOutcome:
         # The payload goes as the JSON text the warehouse built, never parsed here.
@@ -126,7 +150,13 @@ class UsersDestination:
         sendable: list[DiffRow] = []
         for row in rows:
             try:
-                updates.append(UserUpdate.encode(row.payload_text, **self._identity(row)))
+                updates.append(
+                    UserUpdate.encode(
+                        row.payload_text,
+                        merge_nested_objects=getattr(self.sync, "merge_nested_objects", None),
+                        **self._identity(row),
+                    )
+                )
             except PayloadError as exc:
                 # A NaN or an infinity has no JSON: the row is refused, its batch goes on.
                 outcome.quarantined.append((row, delivery.refusal(row, exc, OPERATION)))
@@ -135,7 +165,9 @@ class UsersDestination:
         if not updates:
             return outcome
         try:
-            result = self.client.users.bulk_update(updates)
+            result = self.client.users.bulk_update(
+                updates, create_new_fields=getattr(self.sync, "create_new_fields", None)
+            )
         except FieldTypeMismatchError as exc:
             # Users send their fields bare, not under dataFields.
             outcome.extend(

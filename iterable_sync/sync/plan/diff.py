@@ -2,7 +2,9 @@
 payloads of those rows only; unchanged ones never leave the warehouse.
 """
 
-from iterable_sync.sync.config import NullPolicy, SyncConfig, SyncType
+import json
+
+from iterable_sync.sync.config import NullPolicy, OnLeave, SyncConfig, SyncType
 from iterable_sync.sync.plan import shapes
 from iterable_sync.sync.plan.record import TAG_LENGTH, record_sql, target_tag
 from iterable_sync.sync.plan.records import Records
@@ -55,6 +57,18 @@ def _payload_text(
     keys = {key: literal(f'"{key}":') for key, _ in pairs}
     body = ", ',', ".join(f"{keys[key]}, {value}" for key, value in sorted(pairs))
     return f"CONCAT('{{', {body}, '}}')"
+
+
+def _on_leave(sync: SyncConfig) -> tuple[str, str]:
+    """(payload, cleared fields) of a row leaving the model. A users sync with
+    ``on_leave: clear`` sends exactly its mapped fields as null — Iterable deletes a field
+    sent as null (see ``NullPolicy``) — and names them as cleared, so the preview shows
+    them before anything is sent; every other row carries what was last sent."""
+    if getattr(sync, "on_leave", None) is not OnLeave.CLEAR:
+        return "PREVIOUS_PAYLOAD", "CAST(NULL AS VARCHAR)"
+    fields = sorted(m.field for m in sync.mapping)
+    nulls = json.dumps(dict.fromkeys(fields), separators=(",", ":"))
+    return literal(nulls), literal(" ".join(fields))
 
 
 def diff_sql(sync: SyncConfig, records: Records, full_resync: bool = False) -> list[str]:
@@ -170,12 +184,13 @@ def diff_sql(sync: SyncConfig, records: Records, full_resync: bool = False) -> l
         cleared="CLEARED",
         state_payload=state_payload,
     )
+    gone_payload, gone_cleared = _on_leave(sync)
     gone = out.format(
-        payload="PREVIOUS_PAYLOAD",
+        payload=gone_payload,
         hash="STATE_HASH",
         change="CHANGE",
         reason=literal(REMOVED),
-        cleared="CAST(NULL AS VARCHAR)",
+        cleared=gone_cleared,
         state_payload="CAST(NULL AS VARCHAR)",
     )
     # Keys and sequence numbers are settled on narrow rows first; only then are the rows to

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from iterable_sync.sync.config import DuplicatePolicy, SyncConfig
 from iterable_sync.sync.plan import rules, shapes
+from iterable_sync.sync.plan.identity import identity_cases
 from iterable_sync.sync.plan.record import record_sql
 from iterable_sync.sync.plan.tables import SyncTables
 from iterable_sync.sync.plan.text import as_text, is_temporal, literal, q
@@ -68,7 +69,7 @@ def _records_select(
     values = record.values
 
     # Rows that cannot name their user (per type and project type, see shapes.py).
-    identity = shapes.identity_cases(sync, project_type)
+    identity = identity_cases(sync, project_type)
     invalid_cases = [f"WHEN {when} THEN {literal(reason)}" for when, reason in identity]
     identity_check = literal(rules.IDENTIFIERS_VALID)
     identity_checks = " ".join(f"WHEN {when} THEN {identity_check}" for when, _ in identity)

@@ -76,6 +76,7 @@ PURCHASE_ROWS_COMPLETE = "purchase_rows_complete"
 CART_ROWS_COMPLETE = "cart_rows_complete"
 CATALOG_IDS_VALID = "catalog_ids_valid"
 NEW_EMAIL_VALID = "new_email_valid"
+SUBSCRIPTION_VALUES_VALID = "subscription_values_valid"
 #: Set on records by the planner after they are built, for the rows the identity verdict
 #: names (sync/plan/collisions.py, sync/plan/quarantine.py).
 IDENTITIES_UNAMBIGUOUS = "identities_unambiguous"

@@ -7,7 +7,7 @@ module supplies what differs by type:
   new email), which the hash covers as well;
 - the rows a type refuses before sending (a purchase without a total, a catalog id with a
   space), each counted by the asset check named in ``sync/plan/rules.py``;
-- which user identifier a row is matched on, and which changes the type acts on.
+- which changes the type acts on (the identifier a row is matched on: ``identity.py``).
 
 Events and purchases always carry an id — the ``event_id_column``, or the MD5 of the sync's
 name and the primary key — so re-sending a row (a changed row, or a batch retried after a
@@ -23,19 +23,18 @@ from types import MappingProxyType
 
 from iterable_sync.sync.config import (
     CartsSync,
-    DeletionAction,
-    DeletionsSync,
     EmailUpdatesSync,
     EventsSync,
     Match,
-    Mode,
     PurchasesSync,
     Retry,
+    SubscriptionsSync,
     SyncConfig,
     SyncType,
 )
 from iterable_sync.sync.plan import rules
 from iterable_sync.sync.plan.text import as_text, is_json, is_temporal, literal, q
+from iterable_sync.sync.plan.values import boolean_sql
 
 Column = Callable[[str], str]
 
@@ -72,6 +71,9 @@ _SEMANTICS = MappingProxyType(
         SyncType.PURCHASES: Semantics(True, False, True),
         SyncType.CARTS: Semantics(False, False, True),
         SyncType.DELETIONS: Semantics(False, False, False),
+        # A changed column changes the user's subscription; a row leaving the model is
+        # not a withdrawal of consent, so the user's state is left as it is.
+        SyncType.SUBSCRIPTIONS: Semantics(True, False, True),
     }
 )
 
@@ -165,8 +167,12 @@ def required_columns(sync: SyncConfig) -> list[str]:
             "items_column",
             "total_column",
             "new_email_column",
+            "campaign_id_column",
+            "template_id_column",
         )
     ]
+    if isinstance(sync, SubscriptionsSync):
+        names += [s.column for s in sync.subscriptions]
     return [name for name in names if name]
 
 
@@ -214,6 +220,13 @@ def _event_id(sync: SyncConfig, column: Column) -> str:
     return f"COALESCE({_text(column(id_column))}, {derived})"
 
 
+def _integer(col: str, column_type: str) -> str:
+    """An int64 id (campaignId, templateId): a whole number, or text holding one."""
+    if _is_numeric(column_type):
+        return f"(CASE WHEN {col} = FLOOR({col}) THEN CAST({col} AS BIGINT) END)"
+    return f"TRY_CAST({_text(col)} AS BIGINT)"
+
+
 def _total(col: str, column_type: str) -> str:
     if _is_numeric(column_type):
         return f"CAST({col} AS DOUBLE)"
@@ -254,6 +267,19 @@ def payload_parts(
     if isinstance(sync, EmailUpdatesSync):
         new_email = _text(column(sync.new_email_column))
         parts["newEmail"] = (new_email, new_email)
+    if isinstance(sync, EventsSync):
+        for key, name in (
+            ("campaignId", sync.campaign_id_column),
+            ("templateId", sync.template_id_column),
+        ):
+            if name:
+                value = _integer(column(name), kind(name))
+                parts[key] = (value, as_text(value))
+    if isinstance(sync, SubscriptionsSync):
+        # One key per mapped list, channel or message type: true, false or null (left alone).
+        for sub in sync.subscriptions:
+            value = boolean_sql(column(sub.column), kind(sub.column))
+            parts[sub.payload_key] = (value, as_text(value))
     return dict(sorted(parts.items()))
 
 
@@ -282,6 +308,7 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
         SyncType.CARTS: rules.CART_ROWS_COMPLETE,
         SyncType.CATALOG: rules.CATALOG_IDS_VALID,
         SyncType.EMAIL_UPDATES: rules.NEW_EMAIL_VALID,
+        SyncType.SUBSCRIPTIONS: rules.SUBSCRIPTION_VALUES_VALID,
     }.get(sync.type, "")
 
     def rule(reason: str, predicate: str, field: str, value: str) -> None:
@@ -290,6 +317,19 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
     if isinstance(sync, EventsSync) and sync.event_name_column:
         name = q(sync.event_name_column)
         rule("missing event name", f"{_text(name)} IS NULL", "eventName", as_text(name))
+    if isinstance(sync, EventsSync):
+        for key, name in (
+            ("campaignId", sync.campaign_id_column),
+            ("templateId", sync.template_id_column),
+        ):
+            if name:
+                col = q(name)
+                rule(
+                    f"{key} is not an integer",
+                    f"{col} IS NOT NULL AND {_integer(col, kind(name))} IS NULL",
+                    key,
+                    as_text(col),
+                )
     if isinstance(sync, EventsSync | PurchasesSync):
         if sync.event_id_column:
             event_id = _text(q(sync.event_id_column))
@@ -339,6 +379,15 @@ def row_rules(sync: SyncConfig, column_types: dict[str, str]) -> list[RowRule]:
             "newEmail",
             as_text(q(sync.new_email_column)),
         )
+    if isinstance(sync, SubscriptionsSync):
+        for sub in sync.subscriptions:
+            col = q(sub.column)
+            rule(
+                f"{sub.column} is not a boolean (true subscribes, false unsubscribes)",
+                f"{col} IS NOT NULL AND {boolean_sql(col, kind(sub.column))} IS NULL",
+                sub.payload_key,
+                as_text(col),
+            )
     return found
 
 
@@ -376,56 +425,3 @@ def rule_columns(
         value=case(lambda r: r.value, invalid_value),
         type=case(lambda r: "''", invalid_type),
     )
-
-
-# --------------------------------------------------------------------------- identity
-
-
-def identity_cases(sync: SyncConfig, project_type: str) -> list[tuple[str, str]]:
-    """(predicate over a record's EMAIL and USER_ID, reason): rows that cannot name their
-    user are quarantined before sending."""
-    if sync.type is SyncType.USERS:
-        return _users_identity_cases(sync, project_type)
-    match = sync.resolve_match(project_type)
-    if match is None:
-        return []
-    _check_project_type(sync, match, project_type)
-    column = "EMAIL" if match is Match.EMAIL else "USER_ID"
-    cases = [(f"{column} IS NULL", f"missing {match.value}")]
-    if match is Match.EMAIL:
-        cases.append((f"NOT {rules.is_email('EMAIL')}", "malformed email"))
-    elif project_type == "userId":
-        limit = rules.MAX_USER_ID_LENGTH
-        cases.append((f"LENGTH(USER_ID) > {limit}", f"userId longer than {limit} characters"))
-    return cases
-
-
-def _users_identity_cases(sync: SyncConfig, project_type: str) -> list[tuple[str, str]]:
-    mode, match = getattr(sync, "mode", Mode.UPDATE), sync.match or Match.EMAIL
-    column = "EMAIL" if match is Match.EMAIL else "USER_ID"
-    cases = [(f"{column} IS NULL", f"missing {match.value}")]
-    # Update mode matched by userId in an email-based project sends the userId alone (see
-    # users.UsersDestination.user_id_only): the email is never sent, its shape is moot.
-    user_id_only = mode is Mode.UPDATE and match is Match.USER_ID and project_type == "email"
-    if not user_id_only:
-        cases.append((f"EMAIL IS NOT NULL AND NOT {rules.is_email('EMAIL')}", "malformed email"))
-    if project_type == "userId":
-        cases.append(("LENGTH(USER_ID) > 52", "userId longer than 52 characters"))
-    # Upsert matched by userId in an email-based project needs no email: preferUserId
-    # creates the user with a @placeholder.email address (support article 29156459027348).
-    return cases
-
-
-def _check_project_type(sync: SyncConfig, match: Match, project_type: str) -> None:
-    """Combinations Iterable refuses for every row are a configuration error, not dirt."""
-    if not isinstance(sync, DeletionsSync):
-        return
-    if sync.action is DeletionAction.DELETE and project_type == "userId" and match is Match.EMAIL:
-        problem = "a userID-based project deletes users by userId"
-    elif sync.capped and project_type == "email" and match is Match.USER_ID:
-        problem = f"an email-based project must {sync.action.value} users by email"
-    elif sync.capped and project_type == "userId" and match is Match.EMAIL:
-        problem = f"a userID-based project must {sync.action.value} users by userId"
-    else:
-        return
-    raise ValueError(f"sync {sync.name!r}: {problem}; set match (and identifiers) accordingly")

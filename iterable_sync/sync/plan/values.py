@@ -127,3 +127,16 @@ def json_kind(mapping: FieldMapping, column_type: str) -> str:
     if upper.startswith("BOOL"):
         return "boolean"
     return "number" if upper.startswith(_NUMERIC_TYPES) else "string"
+
+
+def boolean_sql(col: str, column_type: str) -> str:
+    """A subscription column as a boolean: a BOOLEAN as is, 1/0, or the text true/false
+    (any case); NULL for anything else, which ``shapes.row_rules`` quarantines when the
+    column was not null (a value that cannot say subscribed or not is never guessed)."""
+    upper = column_type.upper()
+    if upper.startswith("BOOL"):
+        return col
+    if upper.startswith(("NUMBER", "DECIMAL", "NUMERIC", "INT", "BIGINT", "SMALLINT", "TINYINT")):
+        return f"(CASE WHEN {col} = 1 THEN TRUE WHEN {col} = 0 THEN FALSE END)"
+    text = f"LOWER(TRIM({as_text(col)}))"
+    return f"(CASE WHEN {text} = 'true' THEN TRUE WHEN {text} = 'false' THEN FALSE END)"

@@ -8,6 +8,7 @@ one scheduled job per cron expression (``jobs.py``) and the order of sends betwe
 (``sync/order.py``), which each send asset receives as deps.
 """
 
+import warnings
 from collections.abc import Sequence
 
 import dagster as dg
@@ -51,11 +52,22 @@ def build_definitions() -> dg.Definitions:
         raise ValueError(f"syncs.yaml names models that do not exist: {unknown}")
     order = runs_after(syncs)
     ticks = build_tick_jobs(syncs, real)
+    # Code references and the schema-change checks are marked beta in Dagster 1.13; they are
+    # used as documented, and the warning would repeat on every load of the definitions.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        # Each model asset points at its .sql file and at the Python that runs it.
+        model_assets = dg.with_source_code_references(
+            [build_model_asset(model, models, kind) for model in models.values()]
+        )
+        # A model whose columns changed since its last snapshot warns (never blocks): a
+        # mapped column gone or retyped is what breaks a sync's next diff.
+        schema_checks = dg.build_column_schema_change_checks(
+            assets=model_assets, severity=dg.AssetCheckSeverity.WARN
+        )
     shared = dg.Definitions(
-        assets=[
-            *build_source_specs(models, kind),
-            *(build_model_asset(model, models, kind) for model in models.values()),
-        ],
+        assets=[*build_source_specs(models, kind), *model_assets],
+        asset_checks=schema_checks,
         jobs=[build_daily_sync_job(runnable(syncs, real)), *(job for job, _ in ticks)],
         schedules=[schedule for _, schedule in ticks],
         resources=build_resources(),

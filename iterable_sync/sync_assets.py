@@ -5,15 +5,19 @@ model ──► <sync>_diff (warehouse: records, hash, diff vs state) ──► 
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+
+# Dagster's own cron iterator, the one its scheduler fires ticks by: the gaps measured here
+# are the gaps between the schedule's runs. Private, hence the one import of it.
+from dagster._utils.schedules import cron_string_iterator
 from pydantic import Field
 
 from iterable_sync import settings
 from iterable_sync.checks import sync_checks
 from iterable_sync.iterable_resource import IterableResource
-from iterable_sync.metadata import markdown_table
+from iterable_sync.metadata import table
 from iterable_sync.sync import binding, planning, sending
 from iterable_sync.sync.config import Budget, NullPolicy, SyncConfig
 from iterable_sync.sync.engine import CallLog
@@ -28,6 +32,15 @@ from iterable_sync.warehouse import WarehouseSession
 from iterable_sync.warehouse_resource import Warehouse
 
 PREVIEW_ROWS = 10
+#: How late a send may be past its schedule's next tick before it shows as late: a run
+#: that takes long, or a retry, is not yet a stale Iterable.
+FRESHNESS_GRACE = timedelta(hours=2)
+#: Ticks read to find the longest gap of a schedule: a year of a daily or weekly cron, and
+#: enough of a frequent one to see its daily pattern.
+_TICKS_READ = 1000
+_TICKS_SPAN = timedelta(days=366)
+#: Ticks are counted from a fixed instant, so the window is the same on every load.
+_TICKS_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 
 # What define_asset_job returns; Dagster exports the class only from a private module.
 AssetJob = type(dg.define_asset_job("_probe"))
@@ -55,6 +68,29 @@ class SendConfig(dg.Config):
     )
 
 
+def longest_tick_gap(cron: str) -> timedelta:
+    """The longest time between two ticks of ``cron`` (UTC): 24 h for ``0 6 * * *``, 3 days
+    for a weekday cron over a weekend."""
+    ticks = cron_string_iterator(_TICKS_FROM.timestamp(), cron, "UTC")
+    previous, longest = next(ticks), timedelta(0)
+    for _, tick in zip(range(_TICKS_READ), ticks, strict=False):
+        longest = max(longest, tick - previous)
+        if tick - _TICKS_FROM > _TICKS_SPAN:
+            break
+        previous = tick
+    return longest
+
+
+def freshness_policy(sync: SyncConfig) -> dg.FreshnessPolicy | None:
+    """Late when the send has not succeeded within its schedule's longest gap between ticks
+    plus ``FRESHNESS_GRACE`` (26 h for a daily sync); none for a sync without a schedule."""
+    if sync.schedule is None:
+        return None
+    return dg.FreshnessPolicy.time_window(
+        fail_window=longest_tick_gap(sync.schedule) + FRESHNESS_GRACE
+    )
+
+
 def diff_key(sync: SyncConfig) -> dg.AssetKey:
     return dg.AssetKey(f"{sync.name}_diff")
 
@@ -63,22 +99,26 @@ def sync_key(sync: SyncConfig) -> dg.AssetKey:
     return dg.AssetKey(["iterable", sync.name])
 
 
-def diff_preview(session: WarehouseSession, sync: SyncConfig) -> str:
-    """Rows by why they are sent, the fields the run would clear, and the first rows."""
+PREVIEW_COLUMNS = ["CHANGE", "REASON", "PK", "EMAIL", "USER_ID", "CLEARED", "PAYLOAD"]
+
+
+def diff_preview(session: WarehouseSession, sync: SyncConfig) -> dict[str, dg.MetadataValue]:
+    """Rows by why they are sent, what happens to users who left (``users_leaving``, under
+    ``on_leave: clear|delete``), the fields the run would clear, and the first rows, as
+    sortable tables (``rows_by_reason``, ``fields_cleared``, ``preview``)."""
     reasons = [{"REASON": r, "ROWS": n} for r, n in planning.rows_by_reason(session, sync)]
-    cleared = [{"FIELD": f, "ROWS": n} for f, n in planning.would_clear(session, sync).items()]
-    rows = planning.first_rows(session, sync, PREVIEW_ROWS)
-    parts = ["**Why rows are sent**", markdown_table(reasons, ["REASON", "ROWS"])]
+    shown: dict[str, dg.MetadataValue] = {
+        "rows_by_reason": table(reasons, ["REASON", "ROWS"])
+    }
     if leaving := planning.on_leave_note(session, sync):
-        parts.append(leaving)
+        # on_leave: clear or delete acts on users who left: said before anything is sent.
+        shown["users_leaving"] = dg.MetadataValue.md(leaving)
+    cleared = [{"FIELD": f, "ROWS": n} for f, n in planning.would_clear(session, sync).items()]
     if sync.nulls is NullPolicy.CLEAR or cleared:
-        parts += [
-            "**Fields this run clears** (sent as null: Iterable deletes them)",
-            markdown_table(cleared, ["FIELD", "ROWS"]),
-        ]
-    columns = ["CHANGE", "REASON", "PK", "EMAIL", "USER_ID", "CLEARED", "PAYLOAD"]
-    parts += ["**First rows**", markdown_table(rows, columns)]
-    return "\n\n".join(parts)
+        # Sent as null: Iterable deletes these fields.
+        shown["fields_cleared"] = table(cleared, ["FIELD", "ROWS"])
+    shown["preview"] = table(planning.first_rows(session, sync, PREVIEW_ROWS), PREVIEW_COLUMNS)
+    return shown
 
 
 def ensure_ledgers(session: WarehouseSession) -> None:
@@ -102,6 +142,7 @@ def build_diff_asset(
             "removed rows. Its checks block the send."
         ),
         metadata={"dagster/table_name": SyncTables(sync.name).diff},
+        owners=list(sync.owners),
         check_specs=sync_checks.check_specs(sync, diff_key(sync)),
     )
     def _diff(
@@ -178,7 +219,7 @@ def build_diff_asset(
                 "field_types": dg.MetadataValue.json(field_types),
                 "nulls": sync.nulls.value,
                 "would_clear": dg.MetadataValue.json(cleared),
-                "preview": dg.MetadataValue.md(preview),
+                **preview,
             },
             check_results=results,
         )
@@ -227,10 +268,9 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
         # What Iterable said it created (createdFields) and dropped (filteredOutFields).
         "created_fields": dg.MetadataValue.json(sorted(tally.created_fields)),
         "filtered_out_fields": dg.MetadataValue.json(sorted(tally.filtered_fields)),
-        "row_errors": dg.MetadataValue.md(
-            markdown_table(
-                [{"reason": r, "rows": n} for r, n in tally.errors_by_reason.most_common()]
-            )
+        "row_errors": table(
+            [{"REASON": r, "ROWS": n} for r, n in tally.errors_by_reason.most_common()],
+            ["REASON", "ROWS"],
         ),
     }
 
@@ -247,7 +287,8 @@ def build_sync_asset(
         kinds={"iterable", "python"},
         deps=[diff_key(sync), *(dg.AssetKey(["iterable", name]) for name in after)],
         pool=send_pool(sync),
-        owners=["team:marketing-ops"],
+        owners=list(sync.owners),
+        freshness_policy=freshness_policy(sync),
         description=(
             f"{sync.label}: sends {sync.name}_diff to Iterable ({sync.summary}); state "
             "advances only for rows Iterable accepted."
@@ -266,6 +307,8 @@ def build_sync_asset(
         destination = iterable.destination
         with warehouse.session() as session, _holding(session, sync, context):
             ensure_ledgers(session)
+            # What this run sends (or would): the first rows of the diff, before it is sent.
+            preview = diff_preview(session, sync)
             if config.dry_run:
                 tally = RunTally()
                 counts = planning.rows_by_change(session, sync)
@@ -275,7 +318,8 @@ def build_sync_asset(
                     metadata={
                         "dry_run": True,
                         **tally_metadata(tally),
-                        "would_send": dg.MetadataValue.md(diff_preview(session, sync)),
+                        "would_send": preview["preview"],
+                        "rows_by_reason": preview["rows_by_reason"],
                         "destination": destination.label,
                     }
                 )
@@ -310,6 +354,7 @@ def build_sync_asset(
                 "dry_run": False,
                 "destination": destination.label,
                 **tally_metadata(tally),
+                "preview": preview["preview"],
                 "budget_used": used,
                 "budget_left": max(budget.queried_records - used, 0),
             }

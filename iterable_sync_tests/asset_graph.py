@@ -5,6 +5,13 @@ from typing import Any
 import dagster as dg
 
 
+def _fail_window(policy: dg.FreshnessPolicy | None) -> str | None:
+    if policy is None:
+        return None
+    window = getattr(policy, "fail_window", None)
+    return str(window.to_timedelta()) if window is not None else repr(policy)
+
+
 def describe(defs: dg.Definitions) -> dict[str, Any]:
     graph = defs.resolve_asset_graph()
     assets: dict[str, Any] = {}
@@ -17,6 +24,9 @@ def describe(defs: dg.Definitions) -> dict[str, Any]:
             "materializable": node.is_materializable,
             # Concurrency pools: sends to one Iterable endpoint take turns (sync/pools.py).
             "pools": sorted(node.pools or ()),
+            "owners": list(node.owners),
+            # A send is late past its schedule's longest gap + 2 h (sync_assets.py).
+            "freshness_fail_window": _fail_window(node.freshness_policy),
             "checks": sorted(
                 f"{c.name}{' (blocking)' if graph.get_check_spec(c).blocking else ''}"
                 for c in node.check_keys

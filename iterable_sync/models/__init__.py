@@ -8,6 +8,7 @@ import yaml
 from sqlglot import exp
 
 from iterable_sync.settings import SYNC_SCHEMA
+from iterable_sync.sync.config_base import valid_owner
 
 MODELS_DIR = Path(__file__).resolve().parent
 
@@ -21,6 +22,8 @@ class Model:
     description: str = ""
     owners: tuple[str, ...] = ()
     source_tables: tuple[tuple[str, str], ...] = field(default=())
+    #: The ``.sql`` file, for the asset's code reference.
+    path: Path | None = None
 
     @property
     def snapshot_table(self) -> str:
@@ -39,6 +42,19 @@ def _source_tables(sql: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found))
 
 
+def _owners(model: str, owners: object) -> tuple[str, ...]:
+    """``owners:`` of a model in models.yaml: a list of ``team:<name>`` or emails."""
+    if not isinstance(owners, list) or not all(isinstance(o, str) for o in owners):
+        raise ValueError(f"models.yaml: model {model!r}, key 'owners': a list of strings")
+    bad = [o for o in owners if not valid_owner(o)]
+    if bad:
+        raise ValueError(
+            f"models.yaml: model {model!r}, key 'owners': {bad} must each be 'team:<name>' or "
+            "an email address"
+        )
+    return tuple(owners)
+
+
 def load_models(directory: Path = MODELS_DIR) -> dict[str, Model]:
     """Every ``<name>.sql`` in the directory, described by ``models.yaml`` where it says so."""
     described = yaml.safe_load((directory / "models.yaml").read_text()) or {}
@@ -50,7 +66,8 @@ def load_models(directory: Path = MODELS_DIR) -> dict[str, Model]:
             name=path.stem,
             sql=sql,
             description=info.get("description", f"Model {path.stem}."),
-            owners=tuple(info.get("owners", [])),
+            owners=_owners(path.stem, info.get("owners", [])),
             source_tables=_source_tables(sql),
+            path=path,
         )
     return models

@@ -5,10 +5,12 @@ sees one consistent set of rows even while the source tables change underneath i
 """
 
 import time
+import warnings
 
 import dagster as dg
 
-from iterable_sync.metadata import column_schema, markdown_table
+from iterable_sync.metadata import column_schema
+from iterable_sync.metadata import table as table_metadata
 from iterable_sync.models import Model
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.warehouse_resource import Warehouse
@@ -45,6 +47,21 @@ def _deps(model: Model, models: dict[str, Model]) -> list[dg.AssetKey]:
     ]
 
 
+def _sql_reference(model: Model) -> dict[str, dg.CodeReferencesMetadataValue]:
+    """A code reference to the model's ``.sql`` file ("Open in editor" in the UI); the Python
+    that runs it is added by ``dg.with_source_code_references`` (definitions.py)."""
+    if model.path is None:
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # beta in 1.13, used as documented
+        reference = dg.LocalFileCodeReference(
+            file_path=str(model.path), line_number=1, label=f"{model.path.name} (model SQL)"
+        )
+        return {
+            "dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[reference])
+        }
+
+
 def build_model_asset(model: Model, models: dict[str, Model], kind: str) -> dg.AssetsDefinition:
     schema, table = model.snapshot_table.split(".")
 
@@ -58,6 +75,7 @@ def build_model_asset(model: Model, models: dict[str, Model], kind: str) -> dg.A
         metadata={
             "sql": dg.MetadataValue.md(f"```sql\n{model.sql.strip()}\n```"),
             "dagster/table_name": model.snapshot_table,
+            **_sql_reference(model),
         },
     )
     def _model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -74,7 +92,7 @@ def build_model_asset(model: Model, models: dict[str, Model], kind: str) -> dg.A
             metadata={
                 "dagster/row_count": rows,
                 "dagster/column_schema": column_schema(columns),
-                "preview": dg.MetadataValue.md(markdown_table(preview)),
+                "preview": table_metadata(preview, [name for name, _ in columns]),
                 "query_seconds": round(query_seconds, 3),
             }
         )

@@ -15,6 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _SYNC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,254}$")
+#: The two owner forms Dagster accepts (``dagster._core.definitions.utils.is_valid_owner``):
+#: ``team:<name>`` or an email address.
+_OWNER = re.compile(r"^(team:\S(.*\S)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+
+
+def valid_owner(owner: str) -> bool:
+    """``team:<name>`` (a name, not blank) or an email address."""
+    return bool(_OWNER.match(owner))
+
 
 Identifier = Annotated[str, Field(pattern=_IDENTIFIER.pattern)]
 
@@ -322,6 +331,19 @@ class SyncConfig(BaseModel):
     @property
     def summary(self) -> str:
         return self.type.value
+
+    #: Who answers for the sync: ``team:<name>`` or an email, shown on its assets.
+    owners: list[str] = Field(default_factory=list)
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, value: list[str]) -> list[str]:
+        bad = [owner for owner in value if not valid_owner(owner)]
+        if bad:
+            raise ValueError(
+                f"owners {bad} must each be 'team:<name>' or an email address (as Dagster takes)"
+            )
+        return value
 
 
 def no_mapping(kind: str, value: list[FieldMapping]) -> list[FieldMapping]:

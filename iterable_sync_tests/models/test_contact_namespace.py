@@ -8,6 +8,7 @@ import fakesnow
 import pytest
 from dagster_snowflake import SnowflakeResource
 
+from iterable_sync.metadata import table_rows
 from iterable_sync.models import load_models
 from iterable_sync.models.assets import build_model_asset, build_source_specs
 from iterable_sync.snowflake_warehouse import SnowflakeWarehouse
@@ -62,7 +63,10 @@ def test_model_metadata_has_row_count_schema_and_preview(warehouse):
     assert metadata["dagster/row_count"].value == 2
     columns = [c.name for c in metadata["dagster/column_schema"].value.columns]
     assert "NAMESPACES_ARRAY" in columns and "CONTACT_ID" in columns
-    assert "C000000001" in metadata["preview"].value
+    # A sortable table whose columns are the snapshot's, in its order.
+    preview = metadata["preview"].value
+    assert [c.name for c in preview.schema.columns] == columns
+    assert [row["CONTACT_ID"] for row in table_rows(preview)] == ["C000000001", "C000000007"]
     assert metadata["query_seconds"].value >= 0
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from iterable_sync.metadata import table_rows
 from iterable_sync.sync_assets import diff_key
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
@@ -61,7 +62,7 @@ def test_the_clear_policy_clears_a_value_that_turned_null(warehouse, shared_emul
     diff = diff_metadata(result, harness)
     assert (diff["changed"], diff["sent_field_cleared"]) == (1, 1)
     assert diff["would_clear"] == {"plan": 1}
-    assert "Fields this run clears" in diff["preview"]
+    assert table_rows(diff["fields_cleared"]) == [{"FIELD": "plan", "ROWS": 1}]
     assert harness.sync_metadata(result, harness.sync)["accepted"] == 1
     fields = harness.user("user.3@example.com")["dataFields"]
     assert "plan" not in fields and fields["seats"] == 3

@@ -66,7 +66,7 @@ def test_clear_removes_exactly_this_syncs_fields_from_users_who_left(warehouse, 
     diff = plan_only(harness)
     assert diff["removed"] == 1
     assert diff["would_clear"] == {"plan": 1, "seats": 1}
-    assert "on_leave: clear" in diff["preview"]
+    assert "on_leave: clear" in diff["users_leaving"]
     assert harness.user("leave.1@example.com")["dataFields"]["plan"] == "free"  # not yet
 
     before = harness.last_seq()
@@ -90,7 +90,7 @@ def test_delete_deletes_users_who_left_after_the_preview_shows_them(warehouse, s
     harness.load([row(0)])
     diff = plan_only(harness)
     assert diff["removed"] == 2
-    assert "Users who left the model**: 2, each deleted" in diff["preview"]
+    assert "Users who left the model**: 2, each deleted" in diff["users_leaving"]
     assert harness.user("leave.1@example.com") != {}  # the preview sent nothing
 
     before = harness.last_seq()

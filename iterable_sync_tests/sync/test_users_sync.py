@@ -3,6 +3,7 @@ rerun and the 1% change run on both warehouse paths: ``test_warehouse_paths.py``
 
 import pytest
 
+from iterable_sync.metadata import table_rows
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
 from iterable_sync_tests.sync.typed_harness import TypedHarness, make
@@ -174,7 +175,8 @@ def test_dry_run_sends_nothing_and_keeps_state(harness):
     result = harness.run(run_config={"ops": {"iterable__contacts": {"config": {"dry_run": True}}}})
     meta = harness.sync_metadata(result, harness.sync)
     assert meta["dry_run"] is True and meta["added"] == N
-    assert "user.0@example.com" in meta["would_send"]
+    would_send = table_rows(meta["would_send"])
+    assert "user.0@example.com" in {row["EMAIL"] for row in would_send}
     assert harness.emulator.admin.state()["users"] == 0
     assert harness.query("SELECT count(*) AS N FROM ITERABLE_SYNC.CONTACTS__STATE")[0]["N"] == 0
 
@@ -221,3 +223,10 @@ def test_the_api_key_is_in_no_log_metadata_or_table(harness):
         for table in tables:
             assert key not in repr(session.query(f"SELECT * FROM {table['T']}"))
     assert key not in repr(harness.emulator.admin.calls(limit=100_000))
+
+
+def test_the_send_shows_the_first_rows_it_sent_as_a_table(harness):
+    meta = harness.sync_metadata(harness.run(), harness.sync)
+    preview = table_rows(meta["preview"])
+    assert len(preview) == 10 and {row["CHANGE"] for row in preview} == {"added"}
+    assert [c.name for c in meta["preview"].schema.columns][:3] == ["CHANGE", "REASON", "PK"]

@@ -1,7 +1,8 @@
 """The Dagster UI in a real headless Chromium, as a person uses it: open the asset lineage of
 one sync, find source table → model → diff (with its blocking checks) → send, click
 "Materialize all", follow the run to its success, see the checks' results on the graph and
-on the diff's Checks tab, and keep screenshots (iterable_sync_tests/ui/artifacts/).
+on the diff's Checks tab, open the send and see its owners, freshness and the table of the
+rows it sent, and keep screenshots (iterable_sync_tests/ui/artifacts/).
 
 Chromium is Debian's (/usr/bin/chromium; scripts/ensure-chromium.sh installs it with apt-get
 when missing), driven by the Python ``playwright`` package through ``executable_path``:
@@ -94,6 +95,20 @@ GRAPH_JS = """
 }
 """
 NUMBER = r"-?\d+(?:\.\d+)?"
+FRESHNESS_QUERY = """
+query Freshness($key: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $key) {
+    ... on AssetNode {
+      owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
+      internalFreshnessPolicy { ... on TimeWindowFreshnessPolicy { failWindowSeconds } }
+      freshnessStatusInfo { freshnessStatus }
+    }
+  }
+}
+"""
+#: The send's owners (syncs.yaml) and the columns of the table of rows it sent.
+OWNERS = ("Amy Waller (Business Owner)", "Mihai Conteanu (Technical Owner)")
+PREVIEW_COLUMNS = ("CHANGE", "REASON", "PK", "EMAIL")
 
 
 @pytest.fixture(scope="module")
@@ -196,10 +211,26 @@ def _node(page: Page, name: str) -> Any:
     )
 
 
-def _diff_checks(server: DagsterServer) -> dict[str, dict[str, Any]]:
-    data = server.graphql(DIFF_CHECKS_QUERY, {"key": {"path": [DIFF]}})["assetOrError"]
-    checks = data["definition"]["assetChecksOrError"]["checks"]
+def _checks_of(server: DagsterServer, path: list[str]) -> dict[str, dict[str, Any]]:
+    data = server.graphql(DIFF_CHECKS_QUERY, {"key": {"path": path}})["assetOrError"]
+    definition = data.get("definition") or {}
+    checks = (definition.get("assetChecksOrError") or {}).get("checks") or []
     return {c["name"]: c["executionForLatestMaterialization"] or {} for c in checks}
+
+
+def _diff_checks(server: DagsterServer) -> dict[str, dict[str, Any]]:
+    return _checks_of(server, [DIFF])
+
+
+def _lineage_check_count(server: DagsterServer, lineage: dict[tuple[str, ...], Any]) -> int:
+    """Checks a run of the lineage executes: the diff's and the model's schema-change check."""
+    return sum(len(_checks_of(server, list(key))) for key in lineage)
+
+
+def _freshness(server: DagsterServer) -> dict[str, Any]:
+    data = server.graphql(FRESHNESS_QUERY, {"key": {"path": list(SYNC_KEY)}})
+    node: dict[str, Any] = data["assetNodeOrError"]
+    return node
 
 
 def _screenshot(page: Page, name: str) -> Path:
@@ -218,6 +249,8 @@ def test_materialize_a_sync_from_its_lineage(dagster_server: DagsterServer, page
     assert {MODEL, DIFF, SYNC} <= names and len(names) == len(lineage), sorted(names)
     checks_defined = _diff_checks(dagster_server)
     assert checks_defined, "the diff carries no asset checks"
+    checks_in_run = _lineage_check_count(dagster_server, lineage)
+    assert checks_in_run > len(checks_defined), "the model has no schema-change check"
 
     # dagster-webserver greets local users with a "Join the Dagster community" dialog: mark
     # it seen, and click "Skip" should it show anyway.
@@ -259,7 +292,7 @@ def test_materialize_a_sync_from_its_lineage(dagster_server: DagsterServer, page
         if ended.first.inner_text() != "Success":
             dagster_server.fail_run(run_id, f"shows {ended.first.inner_text()!r} in the UI")
         expect(page.get_by_text(f"{materializable} assets", exact=True)).to_be_visible()
-        expect(page.get_by_text(f"{len(checks_defined)} checks", exact=True)).to_be_visible()
+        expect(page.get_by_text(f"{checks_in_run} checks", exact=True)).to_be_visible()
 
         # The checks ran in that run, before the diff; the graph shows their tally.
         checks = _diff_checks(dagster_server)
@@ -280,6 +313,29 @@ def test_materialize_a_sync_from_its_lineage(dagster_server: DagsterServer, page
             outcome = page.locator(f"span:has(> div[title='{name}']) > span")
             expect(outcome).to_have_text(re.compile(UI_STATUS[execution["status"]], re.IGNORECASE))
         _screenshot(page, "asset-checks.png")
+
+        # The send: its owners from syncs.yaml and its freshness policy (26 h for a daily
+        # sync), just materialized, so not late.
+        fresh = _freshness(dagster_server)
+        assert sorted(o.get("team", "") for o in fresh["owners"]) == sorted(OWNERS), fresh
+        assert fresh["internalFreshnessPolicy"]["failWindowSeconds"] == 26 * 3600, fresh
+        assert (fresh["freshnessStatusInfo"] or {}).get("freshnessStatus") != "DEGRADED", fresh
+        sync_url = f"{dagster_server.url}/assets/{'/'.join(SYNC_KEY)}"
+        page.goto(sync_url)
+        for owner in OWNERS:
+            expect(page.get_by_text(owner).first).to_be_visible()
+        expect(page.get_by_text("Freshness policy", exact=True).first).to_be_visible()
+        status = page.get_by_text(re.compile(r"^(Passing|Not evaluated)$"))
+        expect(status.first).to_be_visible()
+        _screenshot(page, "send-overview.png")
+
+        # Its latest materialization: the rows it sent, as a table with a schema (empty when
+        # the GraphQL tests' run sent every row first: its columns still show).
+        page.goto(f"{sync_url}?view=events")
+        header = "".join(f":has(th:text-is('{name}'))" for name in PREVIEW_COLUMNS)
+        expect(page.locator(f"table{header}").last).to_be_visible()
+        expect(page.get_by_text("Show schema").first).to_be_visible()
+        _screenshot(page, "send-preview.png")
     except (AssertionError, PlaywrightError):
         _screenshot(page, "failure.png")
         raise

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 
 from ._base import Area, check_batch, coerce_all, envelope, parse_model
-from .models import IterableEnvelope
+from .models import IterableEnvelope, _Payload, _Response
 
 __all__ = [
     "BulkSubscriptionsResult",
@@ -32,21 +31,13 @@ __all__ = [
 SubscriptionGroup = Literal["emailList", "messageType", "messageChannel"]
 
 
-class SubscriptionUpdate(BaseModel):
+class SubscriptionUpdate(_Payload):
     """One user's subscriptions (API: UpdateSubscriptionsRequest).
 
     Spec: "This endpoint overwrites (does not merge) existing data for any non-null fields
     specified in the request." A list left as None is not sent and stays as it is; an empty
     list clears it. Spec on identity: "provide an email or a userId (but not both)".
     """
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="forbid",
-    )
 
     email: str | None = None
     user_id: str | None = None
@@ -74,35 +65,22 @@ class SubscriptionUpdate(BaseModel):
             raise ValueError("pass exactly one of email or userId")
         return self
 
-    def to_body(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True, by_alias=True)
 
-
-class _Read(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        extra="ignore",
-        frozen=True,
-    )
-
-
-class BulkSubscriptionsResult(_Read):
+class BulkSubscriptionsResult(_Response):
     """`users/bulkUpdateSubscriptions` (API: BulkUpdateSubscriptionsResponse; every field
     is required there). Not the shape of `users/bulkUpdate`: no `failedUpdates`."""
 
     success_count: int
     fail_count: int
     #: Spec: "A list of emails that weren't updated because they are invalid".
-    invalid_emails: list[str] = []
-    invalid_user_ids: list[str] = []
+    invalid_emails: list[str] = Field(default_factory=list)
+    invalid_user_ids: list[str] = Field(default_factory=list)
     #: Spec: "A list of emails that weren't updated due to internal error".
-    valid_email_failures: list[str] = []
-    valid_user_id_failures: list[str] = []
+    valid_email_failures: list[str] = Field(default_factory=list)
+    valid_user_id_failures: list[str] = Field(default_factory=list)
 
 
-class Channel(_Read):
+class Channel(_Response):
     """One channel (API: ChannelDetails)."""
 
     id: int
@@ -113,7 +91,7 @@ class Channel(_Read):
     message_medium: str
 
 
-class MessageType(_Read):
+class MessageType(_Response):
     """One message type (API: MessageTypeDetails); timestamps are epoch milliseconds."""
 
     id: int

@@ -1,4 +1,14 @@
-"""Catalog field mappings: declared types, read back, and honoured by item uploads."""
+"""Catalog field mappings: declared types, read back, and honoured by item uploads.
+
+Sources (emulator README, rows 84-86): Iterable's spec on `PUT
+/api/catalogs/{catalogName}/fieldMappings`: "After being set, a given field's data type may
+not be changed. Valid types: boolean, date, geo_location, long, double, object, and
+string." (`test_a_declared_type_may_not_change`, `test_an_unlisted_type_is_refused`); spec
+`CatalogFieldMappingsResponse` for the read (`definedMappings`, `undefinedFields`); support
+article "Field Data Types" (208183076): "When Iterable receives data that doesn't match the
+field's data type, it rejects the data" (`test_a_value_of_another_type_is_refused`). The
+shape of the refusals and the 404 of a missing catalog are assumed (README says so).
+"""
 
 from __future__ import annotations
 

@@ -14,14 +14,16 @@ from iterable_sync.sync.plan.collisions import find_collisions
 from iterable_sync.sync.plan.diff import REASONS, diff_sql, refresh_unchanged_sql
 from iterable_sync.sync.plan.records import (
     REBUILD_SHARE,
+    RECORD_TYPES,
+    RECORDS_COMPRESSED,
     Records,
+    insert_records_sql,
     records_recipe,
     records_recipe_ddl,
-    records_sql,
     refresh_records_sql,
     stale_records_sql,
 )
-from iterable_sync.sync.plan.state import state_ddl, state_upgrade_sql
+from iterable_sync.sync.plan.state import STATE_COLUMNS, STATE_COMPRESSED, state_upgrade_sql
 from iterable_sync.sync.plan.tables import SyncTables, snapshot_table
 from iterable_sync.sync.plan.text import literal
 from iterable_sync.warehouse import WarehouseSession
@@ -47,7 +49,7 @@ def build_records_and_diff(
     """Records, state and diff tables for this run; returns the counts by kind."""
     types = column_types(session, sync)
     records = build_records(session, sync, types, project_type, field_types)
-    session.execute(state_ddl(sync))
+    session.create_table(SyncTables(sync.name).state, STATE_COLUMNS, STATE_COMPRESSED)
     for statement in state_upgrade_sql(sync):
         session.execute(statement)
     for statement in diff_sql(sync, records, full_resync=full_resync):
@@ -114,7 +116,9 @@ def build_records(
         session.execute(f"DROP TABLE IF EXISTS {tables.records_stale}")
     # The recipe goes first: records half made are never taken for this recipe's.
     session.execute(f"DELETE FROM {tables.records_recipe}")
-    session.execute(records_sql(sync, source, types, project_type, field_types))
+    session.execute(f"DROP TABLE IF EXISTS {tables.records}")
+    session.create_table(tables.records, RECORD_TYPES, RECORDS_COMPRESSED)
+    session.execute(insert_records_sql(sync, source, types, project_type, field_types))
     session.execute(f"INSERT INTO {tables.records_recipe} VALUES ({literal(recipe)})")
     remade = int(session.scalar(f"SELECT count(*) FROM {tables.records}"))
     return Records(source, types, refreshed=False, remade=remade)

@@ -107,9 +107,7 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> dict[str, dg.Me
     ``on_leave: clear|delete``), the fields the run would clear, and the first rows, as
     sortable tables (``rows_by_reason``, ``fields_cleared``, ``preview``)."""
     reasons = [{"REASON": r, "ROWS": n} for r, n in planning.rows_by_reason(session, sync)]
-    shown: dict[str, dg.MetadataValue] = {
-        "rows_by_reason": table(reasons, ["REASON", "ROWS"])
-    }
+    shown: dict[str, dg.MetadataValue] = {"rows_by_reason": table(reasons, ["REASON", "ROWS"])}
     if leaving := planning.on_leave_note(session, sync):
         # on_leave: clear or delete acts on users who left: said before anything is sent.
         shown["users_leaving"] = dg.MetadataValue.md(leaving)
@@ -184,18 +182,22 @@ def build_diff_asset(
                     raise dg.Failure(description=str(exc)) from None
                 if settled is not None:
                     context.log.warning(f"{sync.name}: {settled}, bound to {iterable.destination}")
-                column_types = planning.column_types(session, sync)
-                field_types = infer_field_types(
-                    session, sync, snapshot_table(sync), column_types, existing
-                )
-                counts = planning.build_records_and_diff(
-                    session, sync, project_type, config.full_resync, field_types
-                )
-                preview = diff_preview(session, sync)
-                cleared = planning.would_clear(session, sync)
-                checks = sync_checks.RecordChecks(session, sync)
-                budget_check, _, new_records = checks.budget(budget, budget_ledger.billing_period())
-                results = [*checks.results(field_types), budget_check]
+                # The plan reads the model once, at one point in time: its snapshot may be a
+                # view (models/snapshot.py), read here in one transaction.
+                with session.consistent_read():
+                    column_types = planning.column_types(session, sync)
+                    field_types = infer_field_types(
+                        session, sync, snapshot_table(sync), column_types, existing
+                    )
+                    counts = planning.build_records_and_diff(
+                        session, sync, project_type, config.full_resync, field_types
+                    )
+                    preview = diff_preview(session, sync)
+                    cleared = planning.would_clear(session, sync)
+                    checks = sync_checks.RecordChecks(session, sync)
+                    period = budget_ledger.billing_period()
+                    budget_check, _, new_records = checks.budget(budget, period)
+                    results = [*checks.results(field_types), budget_check]
                 # No send follows in this run (a blocking check failed, or only the diff was
                 # selected): free the sync now rather than when the lease runs out.
                 blocked = any(

@@ -1,6 +1,7 @@
 """Models: SQL files (Snowflake dialect) whose results the syncs send to Iterable."""
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import sqlglot
@@ -11,6 +12,13 @@ from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config_base import valid_owner
 
 MODELS_DIR = Path(__file__).resolve().parent
+
+
+class SnapshotKind(Enum):
+    """How a model is snapshotted for a run (``snapshot:`` in models.yaml; see snapshot.py)."""
+
+    TABLE = "table"
+    VIEW = "view"
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,8 @@ class Model:
     source_tables: tuple[tuple[str, str], ...] = field(default=())
     #: The ``.sql`` file, for the asset's code reference.
     path: Path | None = None
+    #: A copy of its rows, or a view each sync's plan reads in one transaction.
+    snapshot: SnapshotKind = SnapshotKind.TABLE
 
     @property
     def snapshot_table(self) -> str:
@@ -55,6 +65,17 @@ def _owners(model: str, owners: object) -> tuple[str, ...]:
     return tuple(owners)
 
 
+def _snapshot(model: str, value: object) -> SnapshotKind:
+    """``snapshot:`` of a model in models.yaml: ``table`` (the default) or ``view``."""
+    try:
+        return SnapshotKind(value)
+    except ValueError:
+        kinds = ", ".join(repr(k.value) for k in SnapshotKind)
+        raise ValueError(
+            f"models.yaml: model {model!r}, key 'snapshot': {value!r} is not one of {kinds}"
+        ) from None
+
+
 def load_models(directory: Path = MODELS_DIR) -> dict[str, Model]:
     """Every ``<name>.sql`` in the directory, described by ``models.yaml`` where it says so."""
     described = yaml.safe_load((directory / "models.yaml").read_text()) or {}
@@ -69,5 +90,6 @@ def load_models(directory: Path = MODELS_DIR) -> dict[str, Model]:
             owners=_owners(path.stem, info.get("owners", [])),
             source_tables=_source_tables(sql),
             path=path,
+            snapshot=_snapshot(path.stem, info.get("snapshot", SnapshotKind.TABLE.value)),
         )
     return models

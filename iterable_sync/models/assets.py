@@ -1,7 +1,8 @@
 """Model assets: each run snapshots a model's result into the warehouse.
 
-Checks, diffs and syncs downstream all read the snapshot, never the live model, so one run
-sees one consistent set of rows even while the source tables change underneath it.
+Checks, diffs and syncs downstream all read the snapshot, never the live model, so a sync's
+plan sees one consistent set of rows even while the source tables change underneath it: a
+table copy, or a view its plan reads in one transaction (``snapshot.py``).
 """
 
 import time
@@ -12,6 +13,7 @@ import dagster as dg
 from iterable_sync.metadata import column_schema
 from iterable_sync.metadata import table as table_metadata
 from iterable_sync.models import Model
+from iterable_sync.models.snapshot import snapshot_model
 from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.warehouse_resource import Warehouse
 
@@ -80,20 +82,23 @@ def build_model_asset(model: Model, models: dict[str, Model], kind: str) -> dg.A
     )
     def _model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.session() as session:
-            session.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             started = time.perf_counter()
-            session.execute(f"CREATE OR REPLACE TABLE {model.snapshot_table} AS {model.sql}")
+            kind = snapshot_model(session, model)
             query_seconds = time.perf_counter() - started
             rows = int(session.scalar(f"SELECT count(*) FROM {model.snapshot_table}"))
             columns = session.columns(schema, table)
             preview = session.query(f"SELECT * FROM {model.snapshot_table} LIMIT 10")
-        context.log.info(f"{model.name}: {rows} rows snapshotted in {query_seconds:.2f}s")
+        context.log.info(
+            f"{model.name}: {rows} rows snapshotted as a {kind.value} in {query_seconds:.2f}s"
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
                 "dagster/column_schema": column_schema(columns),
                 "preview": table_metadata(preview, [name for name, _ in columns]),
                 "query_seconds": round(query_seconds, 3),
+                # A view copies nothing: each sync's plan reads it once (models/snapshot.py).
+                "snapshot": kind.value,
             }
         )
 

@@ -110,6 +110,7 @@ class Bench:
 
     def planning(self, sizes: list[int]) -> None:
         from benchmarks import anchors, planning
+        from iterable_sync.sync.plan.state import STATE_COMPRESSED
 
         self.log(f"1 · planning at scale: {', '.join(f'{s:,}' for s in sizes)} rows")
         results: dict[int, dict[str, Any]] = {}
@@ -166,10 +167,11 @@ class Bench:
             if self.per_row:
                 measured["per_row"] = self._per_row_baseline(path, rows)
             measured["disk"] = self.measure("benchmarks.disk:table_bytes", {"path": path})
-            snapshot = planning.snapshot_table_name()
             measured["compression"] = self.measure(
-                "benchmarks.disk:compression_compare", {"path": path, "table": snapshot}
-            )
+                "benchmarks.disk:compression_compare",
+                {"path": path, "table": planning.state_table_name(),
+                 "zstd": list(STATE_COMPRESSED)},
+            )  # fmt: skip
             if prepared.result.get("inference_s") is not None:
                 self.notes.append(
                     f"Field-type inference, {rows:,} rows (a project's first run only; "
@@ -223,7 +225,7 @@ class Bench:
             self.notes += notes
             self.notes.append(
                 rows_.compression_note(
-                    rows, planning.snapshot_table_name(), measured["compression"]
+                    rows, planning.state_table_name(), measured["compression"]
                 )
             )
         if len(results) > 1:

@@ -107,9 +107,7 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> dict[str, dg.Me
     ``on_leave: clear|delete``), the fields the run would clear, and the first rows, as
     sortable tables (``rows_by_reason``, ``fields_cleared``, ``preview``)."""
     reasons = [{"REASON": r, "ROWS": n} for r, n in planning.rows_by_reason(session, sync)]
-    shown: dict[str, dg.MetadataValue] = {
-        "rows_by_reason": table(reasons, ["REASON", "ROWS"])
-    }
+    shown: dict[str, dg.MetadataValue] = {"rows_by_reason": table(reasons, ["REASON", "ROWS"])}
     if leaving := planning.on_leave_note(session, sync):
         # on_leave: clear or delete acts on users who left: said before anything is sent.
         shown["users_leaving"] = dg.MetadataValue.md(leaving)
@@ -272,6 +270,8 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
             [{"REASON": r, "ROWS": n} for r, n in tally.errors_by_reason.most_common()],
             ["REASON", "ROWS"],
         ),
+        # Dynamic lists only: each list this run touched, with its rows sent and leaving.
+        **({"lists": dg.MetadataValue.json(tally.per_list)} if tally.per_list else {}),
     }
 
 

@@ -26,6 +26,8 @@ from iterable_sync.sync.config_subscriptions import SubscriptionsSync
 
 # Catalog names: alphanumerics and dashes, at most 255 (Iterable's rule).
 _CATALOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,255}$")
+#: Where a dynamic list's name takes the value (``ListSync.list_name``).
+VALUE_PLACEHOLDER = "{value}"
 #: Iterable's daily cap on forget and on unforget, per project.
 FORGET_DAILY_CAP = 1_000
 
@@ -234,15 +236,47 @@ class ListSync(SyncConfig):
     #: after the syncs that create users); refused in email-based projects, where Iterable
     #: would ignore it and create them anyway.
     update_existing_users_only: bool = False
+    #: Dynamic lists: one static list per distinct value of this column, named by
+    #: ``list_name`` with ``{value}`` in it (each created once through ``POST /api/lists``
+    #: and kept in ``SYNC_OBJECTS``). A row whose value changes moves to the value's list;
+    #: a null value is a member of none of them (``dynamic_lists.py``).
+    list_per_value_of: Identifier | None = None
 
     @model_validator(mode="after")
     def _one_list(self) -> Self:
         if self.list_name is not None and self.list_id is not None:
             raise ValueError("set list_name (a list this sync creates) or list_id, not both")
+        templated = self.list_name is not None and VALUE_PLACEHOLDER in self.list_name
+        if self.list_per_value_of is None:
+            if templated:
+                raise ValueError(
+                    f"list_name: {VALUE_PLACEHOLDER} names a list per value: set list_per_value_of"
+                )
+            return self
+        if self.list_id is not None:
+            raise ValueError("list_per_value_of creates its lists: remove list_id")
+        if not templated:
+            raise ValueError(
+                f"list_per_value_of needs list_name with {VALUE_PLACEHOLDER} in it,"
+                ' e.g. list_name: "Plan {value}"'
+            )
         return self
+
+    def target_shape(self) -> dict[str, Any]:
+        # Only when set: a static list's tag (its rows' hashes) stays what it was.
+        shape = super().target_shape()
+        if self.list_per_value_of is not None:
+            shape["list_per_value_of"] = self.list_per_value_of
+        return shape
+
+    def list_name_for(self, value: str) -> str:
+        """The name of the list of one value (``list_name`` with ``{value}`` filled in)."""
+        return (self.list_name or "").replace(VALUE_PLACEHOLDER, value)
 
     @property
     def list_label(self) -> str:
+        if self.list_per_value_of is not None:
+            return f"{self.list_name} per {self.list_per_value_of}"
         return str(self.list_id) if self.list_id is not None else self.list_name or self.model
 
     @property
@@ -251,6 +285,8 @@ class ListSync(SyncConfig):
 
     @property
     def summary(self) -> str:
+        if self.list_per_value_of is not None:
+            return f"members of one static list per value of {self.list_per_value_of}"
         return f"members of the static list {self.list_label!r}"
 
 

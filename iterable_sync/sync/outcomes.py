@@ -51,9 +51,9 @@ class DiffRow:
     @classmethod
     def from_values(cls, values: Sequence[Any]) -> "DiffRow":
         """A row of ``SELECT {DIFF_COLUMNS}``, by position (no dict per row)."""
-        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = (
-            values[:9]
-        )
+        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = values[
+            :9
+        ]
         kept, fast = values[9:]
         return cls(
             int(seq),
@@ -160,6 +160,8 @@ class RunTally:
     errors_by_reason: Counter[str] = field(default_factory=Counter)
     created_fields: set[str] = field(default_factory=set)
     filtered_fields: set[str] = field(default_factory=set)
+    #: Dynamic lists: list name → its id, rows sent to it, rows leaving it.
+    per_list: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, outcome: BatchOutcome) -> None:
         self.batches += 1

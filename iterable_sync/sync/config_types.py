@@ -5,9 +5,17 @@ type is refused by name, and each type validates its own keys.
 """
 
 import re
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from iterable_sync.sync.config_base import (
     DeletionAction,
@@ -156,6 +164,20 @@ class CartsSync(SyncConfig):
         return "cart updates via commerce/updateCart"
 
 
+class CatalogFieldType(StrEnum):
+    """A catalog field's data type. Spec, ``PUT /api/catalogs/{catalogName}/fieldMappings``:
+    "Valid types: boolean, date, geo_location, long, double, object, and string."
+    """
+
+    BOOLEAN = "boolean"
+    DATE = "date"
+    GEO_LOCATION = "geo_location"
+    LONG = "long"
+    DOUBLE = "double"
+    OBJECT = "object"
+    STRING = "string"
+
+
 class CatalogSync(SyncConfig):
     """Catalog items: the primary key is the item id; changed items are upserted in bulk,
     items leaving the model deleted when ``delete_removed``."""
@@ -170,6 +192,24 @@ class CatalogSync(SyncConfig):
     #: True: only the mapped fields of an item are replaced (Iterable's
     #: replaceUploadedFieldsOnly); False: each item is replaced whole.
     merge_fields: bool = True
+    #: Mapped field → its declared type, set through ``PUT /api/catalogs/{catalogName}/
+    #: fieldMappings`` before the first upload (and when a field is added here), so the
+    #: catalog's schema is not whatever the first item held (``catalog_fields.py``).
+    field_types: dict[str, CatalogFieldType] = Field(default_factory=dict)
+
+    @field_validator("field_types")
+    @classmethod
+    def _typed_fields_are_mapped(
+        cls, value: dict[str, CatalogFieldType], info: ValidationInfo
+    ) -> dict[str, CatalogFieldType]:
+        mapped = {m.field for m in info.data.get("mapping") or []}
+        unknown = sorted(set(value) - mapped)
+        if unknown:
+            raise ValueError(
+                f"{unknown} not among the mapped fields {sorted(mapped)}: type a field the"
+                " mapping sends"
+            )
+        return value
 
     @field_validator("catalog")
     @classmethod

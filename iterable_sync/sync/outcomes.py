@@ -51,9 +51,9 @@ class DiffRow:
     @classmethod
     def from_values(cls, values: Sequence[Any]) -> "DiffRow":
         """A row of ``SELECT {DIFF_COLUMNS}``, by position (no dict per row)."""
-        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = values[
-            :9
-        ]
+        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = (
+            values[:9]
+        )
         kept, fast = values[9:]
         return cls(
             int(seq),

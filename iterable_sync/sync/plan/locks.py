@@ -120,6 +120,7 @@ def release(session: WarehouseSession, sync: str, run_id: str) -> None:
     """Free ``sync`` if this run holds it (a no-op otherwise)."""
     session.execute(LOCKS_DDL)
     session.execute(
-        f"UPDATE {LOCKS_TABLE} SET RUN_ID = NULL, EXPIRES_AT = NULL WHERE SYNC = ? AND RUN_ID = ?",
+        f"UPDATE {LOCKS_TABLE} SET RUN_ID = NULL, EXPIRES_AT = NULL"
+        f" WHERE SYNC = ? AND RUN_ID = ?",
         [sync, run_id],
     )

@@ -274,6 +274,8 @@ def tally_metadata(tally: RunTally) -> dict[str, object]:
             [{"REASON": r, "ROWS": n} for r, n in tally.errors_by_reason.most_common()],
             ["REASON", "ROWS"],
         ),
+        # Dynamic lists only: each list this run touched, with its rows sent and leaving.
+        **({"lists": dg.MetadataValue.json(tally.per_list)} if tally.per_list else {}),
     }
 
 

@@ -62,6 +62,7 @@ def test_lineage_reads_like_the_data_flow(home):
         "iterable/email_consent",
         "iterable/new_active_users_list",
         "iterable/new_signups",
+        "iterable/plan_lists",
         "iterable/plan_purchases",
         "iterable/trial_carts",
         "iterable_production_diff",

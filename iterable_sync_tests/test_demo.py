@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_SYNCS = {
     "iterable_production", "new_signups", "namespace_created", "plan_purchases",
     "trial_carts", "plan_catalog", "new_active_users_list", "canonical_emails",
-    "forget_deactivated", "email_consent",
+    "forget_deactivated", "email_consent", "plan_lists",
 }  # fmt: skip
 
 

@@ -5,9 +5,17 @@ type is refused by name, and each type validates its own keys.
 """
 
 import re
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from iterable_sync.sync.config_base import (
     DeletionAction,
@@ -26,6 +34,8 @@ from iterable_sync.sync.config_subscriptions import SubscriptionsSync
 
 # Catalog names: alphanumerics and dashes, at most 255 (Iterable's rule).
 _CATALOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,255}$")
+#: Where a dynamic list's name takes the value (``ListSync.list_name``).
+VALUE_PLACEHOLDER = "{value}"
 #: Iterable's daily cap on forget and on unforget, per project.
 FORGET_DAILY_CAP = 1_000
 
@@ -154,6 +164,20 @@ class CartsSync(SyncConfig):
         return "cart updates via commerce/updateCart"
 
 
+class CatalogFieldType(StrEnum):
+    """A catalog field's data type. Spec, ``PUT /api/catalogs/{catalogName}/fieldMappings``:
+    "Valid types: boolean, date, geo_location, long, double, object, and string."
+    """
+
+    BOOLEAN = "boolean"
+    DATE = "date"
+    GEO_LOCATION = "geo_location"
+    LONG = "long"
+    DOUBLE = "double"
+    OBJECT = "object"
+    STRING = "string"
+
+
 class CatalogSync(SyncConfig):
     """Catalog items: the primary key is the item id; changed items are upserted in bulk,
     items leaving the model deleted when ``delete_removed``."""
@@ -168,6 +192,24 @@ class CatalogSync(SyncConfig):
     #: True: only the mapped fields of an item are replaced (Iterable's
     #: replaceUploadedFieldsOnly); False: each item is replaced whole.
     merge_fields: bool = True
+    #: Mapped field → its declared type, set through ``PUT /api/catalogs/{catalogName}/
+    #: fieldMappings`` before the first upload (and when a field is added here), so the
+    #: catalog's schema is not whatever the first item held (``catalog_fields.py``).
+    field_types: dict[str, CatalogFieldType] = Field(default_factory=dict)
+
+    @field_validator("field_types")
+    @classmethod
+    def _typed_fields_are_mapped(
+        cls, value: dict[str, CatalogFieldType], info: ValidationInfo
+    ) -> dict[str, CatalogFieldType]:
+        mapped = {m.field for m in info.data.get("mapping") or []}
+        unknown = sorted(set(value) - mapped)
+        if unknown:
+            raise ValueError(
+                f"{unknown} not among the mapped fields {sorted(mapped)}: type a field the"
+                " mapping sends"
+            )
+        return value
 
     @field_validator("catalog")
     @classmethod
@@ -234,15 +276,47 @@ class ListSync(SyncConfig):
     #: after the syncs that create users); refused in email-based projects, where Iterable
     #: would ignore it and create them anyway.
     update_existing_users_only: bool = False
+    #: Dynamic lists: one static list per distinct value of this column, named by
+    #: ``list_name`` with ``{value}`` in it (each created once through ``POST /api/lists``
+    #: and kept in ``SYNC_OBJECTS``). A row whose value changes moves to the value's list;
+    #: a null value is a member of none of them (``dynamic_lists.py``).
+    list_per_value_of: Identifier | None = None
 
     @model_validator(mode="after")
     def _one_list(self) -> Self:
         if self.list_name is not None and self.list_id is not None:
             raise ValueError("set list_name (a list this sync creates) or list_id, not both")
+        templated = self.list_name is not None and VALUE_PLACEHOLDER in self.list_name
+        if self.list_per_value_of is None:
+            if templated:
+                raise ValueError(
+                    f"list_name: {VALUE_PLACEHOLDER} names a list per value: set list_per_value_of"
+                )
+            return self
+        if self.list_id is not None:
+            raise ValueError("list_per_value_of creates its lists: remove list_id")
+        if not templated:
+            raise ValueError(
+                f"list_per_value_of needs list_name with {VALUE_PLACEHOLDER} in it,"
+                ' e.g. list_name: "Plan {value}"'
+            )
         return self
+
+    def target_shape(self) -> dict[str, Any]:
+        # Only when set: a static list's tag (its rows' hashes) stays what it was.
+        shape = super().target_shape()
+        if self.list_per_value_of is not None:
+            shape["list_per_value_of"] = self.list_per_value_of
+        return shape
+
+    def list_name_for(self, value: str) -> str:
+        """The name of the list of one value (``list_name`` with ``{value}`` filled in)."""
+        return (self.list_name or "").replace(VALUE_PLACEHOLDER, value)
 
     @property
     def list_label(self) -> str:
+        if self.list_per_value_of is not None:
+            return f"{self.list_name} per {self.list_per_value_of}"
         return str(self.list_id) if self.list_id is not None else self.list_name or self.model
 
     @property
@@ -251,6 +325,8 @@ class ListSync(SyncConfig):
 
     @property
     def summary(self) -> str:
+        if self.list_per_value_of is not None:
+            return f"members of one static list per value of {self.list_per_value_of}"
         return f"members of the static list {self.list_label!r}"
 
 

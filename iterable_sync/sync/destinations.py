@@ -2,7 +2,7 @@
 once, remembered in the warehouse) and a capped action knows what is left of its day."""
 
 from iterable_sync.iterable import IterableClient
-from iterable_sync.sync import objects, subscriptions, user_actions
+from iterable_sync.sync import catalog_fields, dynamic_lists, objects, subscriptions, user_actions
 from iterable_sync.sync.catalogs import CatalogDestination
 from iterable_sync.sync.commerce import CartsDestination, PurchasesDestination
 from iterable_sync.sync.config import (
@@ -38,7 +38,11 @@ def build_destination(
         return CartsDestination(client=client, sync=sync, project_type=project_type)
     if isinstance(sync, CatalogSync):
         objects.ensure_catalog(session, client, sync)
+        # Before any item is uploaded: the first item must not fix the fields' types.
+        catalog_fields.ensure_field_types(session, client, sync)
         return CatalogDestination(client=client, sync=sync)
+    if isinstance(sync, ListSync) and sync.list_per_value_of:
+        return dynamic_lists.build(session, client, sync, project_type)
     if isinstance(sync, ListSync):
         list_id = objects.ensure_list(session, client, sync)
         return ListDestination(client=client, sync=sync, project_type=project_type, list_id=list_id)

@@ -160,6 +160,8 @@ class RunTally:
     errors_by_reason: Counter[str] = field(default_factory=Counter)
     created_fields: set[str] = field(default_factory=set)
     filtered_fields: set[str] = field(default_factory=set)
+    #: Dynamic lists: list name → its id, rows sent to it, rows leaving it.
+    per_list: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, outcome: BatchOutcome) -> None:
         self.batches += 1

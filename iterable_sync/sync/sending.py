@@ -147,6 +147,7 @@ def send_diff(
             written_to=iterable.written_to,
         )
         tally = run.execute()
+        tally.per_list = getattr(destination, "per_list", {})
     # Calls no batch carried to the ledger (creating a list when nothing was sent).
     leftover = call_log.drain()
     if leftover:

@@ -25,6 +25,7 @@ from iterable_sync.sync.config import (
     CartsSync,
     EmailUpdatesSync,
     EventsSync,
+    ListSync,
     Match,
     PurchasesSync,
     Retry,
@@ -169,6 +170,7 @@ def required_columns(sync: SyncConfig) -> list[str]:
             "new_email_column",
             "campaign_id_column",
             "template_id_column",
+            "list_per_value_of",
         )
     ]
     if isinstance(sync, SubscriptionsSync):
@@ -280,7 +282,16 @@ def payload_parts(
         for sub in sync.subscriptions:
             value = boolean_sql(column(sub.column), kind(sub.column))
             parts[sub.payload_key] = (value, as_text(value))
+    if isinstance(sync, ListSync) and sync.list_per_value_of:
+        # The value that picks the row's list, as text (null: no list); kept in state with
+        # the payload, so a value that changes is a change, and the old list is known.
+        value = _text(column(sync.list_per_value_of))
+        parts[LIST_VALUE_KEY] = (value, value)
     return dict(sorted(parts.items()))
+
+
+#: The payload key beside ``dataFields`` that carries a dynamic list's value.
+LIST_VALUE_KEY = "listValue"
 
 
 # --------------------------------------------------------------------------- refusals

@@ -239,12 +239,16 @@ def reset_records(path: str) -> dict[str, Any]:
     """(In a child, before each measured run; not measured.) The sync's records as the
     prepared day left them: a daily run refreshes yesterday's records, and a run measured
     after another would find today's already made."""
+    from iterable_sync.sync.plan.records import RECORD_TYPES, RECORDS_COMPRESSED
     from iterable_sync.sync.plan.tables import SyncTables
     from iterable_sync.warehouse_resource import DuckDBWarehouse
 
     records = SyncTables(SYNC_NAME).records
     with DuckDBWarehouse(path=path).session() as session:
-        session.execute(f"CREATE OR REPLACE TABLE {records} AS SELECT * FROM {PREPARED_RECORDS}")
+        # Made as the planner makes it (compressed), not as a CREATE ... AS copy would.
+        session.execute(f"DROP TABLE IF EXISTS {records}")
+        session.create_table(records, RECORD_TYPES, RECORDS_COMPRESSED)
+        session.execute(f"INSERT INTO {records} SELECT * FROM {PREPARED_RECORDS}")
     return {"reset": True}
 
 

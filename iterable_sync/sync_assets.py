@@ -107,9 +107,7 @@ def diff_preview(session: WarehouseSession, sync: SyncConfig) -> dict[str, dg.Me
     ``on_leave: clear|delete``), the fields the run would clear, and the first rows, as
     sortable tables (``rows_by_reason``, ``fields_cleared``, ``preview``)."""
     reasons = [{"REASON": r, "ROWS": n} for r, n in planning.rows_by_reason(session, sync)]
-    shown: dict[str, dg.MetadataValue] = {
-        "rows_by_reason": table(reasons, ["REASON", "ROWS"])
-    }
+    shown: dict[str, dg.MetadataValue] = {"rows_by_reason": table(reasons, ["REASON", "ROWS"])}
     if leaving := planning.on_leave_note(session, sync):
         # on_leave: clear or delete acts on users who left: said before anything is sent.
         shown["users_leaving"] = dg.MetadataValue.md(leaving)
@@ -357,10 +355,23 @@ def build_sync_asset(
                 "preview": preview["preview"],
                 "budget_used": used,
                 "budget_left": max(budget.queried_records - used, 0),
+                **debugger_metadata(sync, tally, run_id),
             }
         )
 
     return _send
+
+
+def debugger_metadata(sync: SyncConfig, tally: RunTally, run_id: str) -> dict[str, object]:
+    """With ``debugger.capture``: how many calls' bodies were stored, and how to see them."""
+    if not sync.debugger.capture:
+        return {}
+    return {
+        "debugger_calls": tally.captured_calls,
+        "debugger_command": dg.MetadataValue.md(
+            f"`python -m iterable_sync calls {sync.name} --run {run_id}`"
+        ),
+    }
 
 
 def refuse_example(sync: SyncConfig) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from iterable_sync.sync.config_base import (
     Cast,
+    Debugger,
     DeletionAction,
     DuplicatePolicy,
     Duplicates,
@@ -54,6 +55,7 @@ __all__ = [
     "CartsSync",
     "Cast",
     "CatalogSync",
+    "Debugger",
     "DeletionAction",
     "DeletionsSync",
     "DuplicatePolicy",

@@ -1,9 +1,13 @@
 """``debugger:`` in syncs.yaml: checked like every key, errors naming the sync and the key."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
-from iterable_sync.sync.config import SyncsFileError, parse_syncs
+from iterable_sync.sync.config import SyncsFileError, load_syncs, parse_syncs
+
+ROOT = Path(__file__).resolve().parents[2]
 
 BASE = {
     "name": "contacts",
@@ -50,3 +54,12 @@ def test_debugger_keys_are_validated_and_errors_name_sync_and_key(debugger, mess
 def test_redact_takes_columns_fields_and_identifiers():
     sync = parse(debugger={"capture": True, "redact": ["FIRST_NAME", "EMAIL", "userId"]})
     assert sync.redacted_fields() == {"FIRST_NAME", "firstName", "EMAIL", "email", "userId"}
+
+
+def test_the_shipped_examples_capture_and_the_live_production_sync_does_not():
+    """README: on in the examples the demo runs, off for the large sync that reaches a real
+    Iterable."""
+    syncs = {s.name: s for s in load_syncs(ROOT / "syncs.yaml").syncs}
+    assert not syncs["iterable_production"].debugger.capture
+    examples = [s for s in syncs.values() if s.live is False]
+    assert examples and all(s.debugger.capture for s in examples)

@@ -14,6 +14,7 @@ from iterable_sync.sync.outcomes import BATCH_KEYS, BatchOutcome, DiffRow
 from iterable_sync.sync.plan.call_bodies import REDACTED
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
+from iterable_sync_tests.sync.typed_harness import TypedHarness, make
 
 BODIES = "ITERABLE_SYNC.API_CALL_BODIES"
 CAPTURE = {"capture": True}
@@ -172,6 +173,28 @@ def test_one_records_calls_show_its_entry_of_the_batch(warehouse, emulator):
     assert "user.7@example.com" in report
     assert "user.8@example.com" not in report  # the batch's other users are left out
     assert "20 record(s)" in report  # though the call carried them all
+
+
+def test_a_type_sent_one_call_per_row_keeps_each_call_with_its_own_key(warehouse, emulator):
+    emulator.admin.seed_users([{"email": f"old.{n}@example.com"} for n in range(3)])
+    sync = make(
+        "email_updates",
+        match="email",
+        identifiers={"email": "EMAIL"},
+        new_email_column="NEW_EMAIL",
+        debugger={"capture": True},
+    )
+    harness = TypedHarness(warehouse=warehouse, emulator=emulator, sync=sync)
+    rows = [{"ID": f"K{n}", "EMAIL": f"old.{n}@example.com", "NEW_EMAIL": f"new.{n}@example.com"}
+            for n in range(3)]  # fmt: skip
+    harness.load(rows, {"ID": "VARCHAR", "EMAIL": "VARCHAR", "NEW_EMAIL": "VARCHAR"})
+    assert harness.sync_run()["accepted"] == 3
+    stored = harness.query(f"SELECT KEYS, REQUEST_BODY, STATUS FROM {BODIES}")
+    by_key = {tuple(json.loads(r["KEYS"])): json.loads(r["REQUEST_BODY"]) for r in stored}
+    assert by_key == {
+        (f"K{n}",): {"currentEmail": f"old.{n}@example.com", "newEmail": f"new.{n}@example.com"}
+        for n in range(3)
+    }
 
 
 def test_a_call_made_per_row_carries_that_rows_key():

@@ -49,14 +49,16 @@ def captured_calls(
             " ORDER BY CALLED_AT DESC LIMIT 1)"
         )
         params = [*params, sync]
+    # A call's bodies may be a batch of 1,000 users: only the ones shown are read.
     rows = session.query(
         f"SELECT {_COLUMNS} FROM {CALL_BODIES_TABLE} WHERE {where}"
-        " ORDER BY CALLED_AT DESC, CALL_SEQ DESC",
+        f" ORDER BY CALLED_AT DESC, CALL_SEQ DESC LIMIT {max(int(last), 1)}",
         params,
     )
     if primary_key is not None:
+        # The quoted key cannot match inside another key's quotes; checked all the same.
         rows = [r for r in rows if primary_key in json.loads(str(r["KEYS"] or "[]"))]
-    return list(reversed(rows[:last]))
+    return list(reversed(rows))
 
 
 def record_identifiers(session: WarehouseSession, sync: str, primary_key: str) -> set[str]:
@@ -81,8 +83,14 @@ def _mentions(value: Any, names: set[str]) -> bool:
 
 def narrow(value: Any, names: set[str]) -> Any:
     """``value`` with each list of objects cut to the objects that mention one of ``names``
-    (a batch's users, events, items), when any does; the rest as it is."""
+    (a batch's users, events, purchases), and each object of objects keyed by id cut to the
+    ids among ``names`` (a catalog batch's ``documents``), when any matches; the rest as it
+    is."""
     if isinstance(value, dict):
+        if value and all(isinstance(v, dict) for v in value.values()):
+            kept = {k: v for k, v in value.items() if k in names}
+            if kept:
+                return kept
         return {k: narrow(v, names) for k, v in value.items()}
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         kept = [v for v in value if _mentions(v, names)]

@@ -1,6 +1,7 @@
 """``python -m iterable_sync calls``: the request debugger's command line, over the warehouse
 the environment names (a real DuckDB file) after real sends to the emulator."""
 
+from iterable_sync.calls import narrow
 from iterable_sync.cli import main
 from iterable_sync_tests.fixtures.contacts import contact, create_contacts
 from iterable_sync_tests.sync.harness import Harness, make_sync
@@ -50,3 +51,13 @@ def test_a_sync_without_captured_calls_says_how_to_turn_the_debugger_on(
     monkeypatch.setenv("ITERABLE_SYNC_DUCKDB_PATH", warehouse.path)
     assert main(["calls", "contacts", "--run", "nope"]) == 1
     assert "debugger: {capture: true}" in capsys.readouterr().out
+
+
+def test_one_records_part_of_a_batch_body_is_its_entries():
+    users = {"users": [{"email": "a@x.io", "dataFields": {"n": 1}}, {"email": "b@x.io"}]}
+    assert narrow(users, {"K1", "b@x.io"}) == {"users": [{"email": "b@x.io"}]}
+    # A catalog batch: its items keyed by id (the record's key).
+    items = {"documents": {"plan-free": {"p": 0}, "plan-pro": {"p": 9}}, "replace": True}
+    assert narrow(items, {"plan-pro"}) == {"documents": {"plan-pro": {"p": 9}}, "replace": True}
+    # Nothing names the record: the body as it is.
+    assert narrow(users, {"K9"}) == users

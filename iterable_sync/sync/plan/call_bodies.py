@@ -6,8 +6,14 @@ ENDPOINT, STATUS, LATENCY_MS, ATTEMPT, ERROR_CODE: the same values, written from
 call, so the two join on RUN_ID, CALLED_AT, METHOD, ENDPOINT, ATTEMPT), its place in the run
 (CALL_SEQ), the primary keys of the rows the batch carried (KEYS, a JSON array), and the
 bodies as JSON text, with the fields the sync's ``debugger.redact`` names replaced by
-``REDACTED``. The API key travels in a header (``Api-Key``), never in a body, and the
-client scrubs it from what comes back; it is never stored here.
+``REDACTED``. The API key travels in a header, never in a body — Iterable's spec
+(``../shared/iterable-openapi.json``, ``securityDefinitions``): ``"api_key": {"in":
+"header", "name": "Api-Key", "type": "apiKey"}`` — and the client scrubs it from what comes
+back; it is never stored here.
+
+Size: a body is at most the client's bulk cap (``iterable/_base.py: MAX_BULK_BODY_BYTES``,
+4 MB, Iterable's documented limit for bulk bodies), within a Snowflake VARCHAR's 16 MB; the
+sync's ``debugger.max_calls`` bounds how many successful calls a run stores.
 
 Only write calls are captured (every method but GET): the batches of every sync type.
 """

@@ -188,7 +188,7 @@ class Debugger(BaseModel):
     #: Model columns or Iterable field names whose values are replaced by a marker in the
     #: stored bodies (an identifier column redacts ``email`` / ``userId``).
     redact: list[str] = Field(default_factory=list)
-    #: Successful calls stored per run at most; failed calls are always stored.
+    #: Successful calls stored per run at most, and failed ones (counted apart).
     max_calls: int = Field(default=1_000, ge=1, le=1_000_000)
 
     @field_validator("redact")

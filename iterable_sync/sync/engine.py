@@ -68,7 +68,7 @@ class CallLogEntry:
     attempt: int
     #: The request debugger's part (``plan/call_bodies.py``), set only for a call whose
     #: bodies are kept (``CallLog.keeps_bodies``): the bodies as they went and came, why no
-    #: response came, the keys of the rows the call carried, its place in the run.
+    #: response came, the keys of the batch the call was made for, its place in the run.
     request_body: bytes | None = None
     response_body: bytes | None = None
     error_message: str | None = None
@@ -81,13 +81,16 @@ class CallLog:
     """Collects the client's per-attempt call records from any thread.
 
     ``max_bodies`` > 0 turns on the request debugger: the bodies of that many successful
-    write calls are kept, and of every failed one (what the debugger is for)."""
+    write calls are kept, and of as many failed ones, counted apart so that a long run's
+    successes cannot crowd out the failure the debugger is for (and a storm of failures,
+    429s or 5xx, stays bounded too)."""
 
     def __init__(self, max_bodies: int = 0) -> None:
         self._lock = threading.Lock()
         self._pending: list[CallLogEntry] = []
         self._max_bodies = max_bodies
-        self._kept_ok = 0
+        #: Calls whose bodies are kept so far: successful, failed.
+        self._kept = [0, 0]
         self._seq = 0
         self.captured = 0
 
@@ -95,11 +98,11 @@ class CallLog:
         """Whether the bodies of this call are kept (counts it when they are)."""
         if self._max_bodies <= 0 or not call_bodies.captures(method):
             return False
-        failed = status is None or status >= 400
+        failed = int(status is None or status >= 400)
         with self._lock:
-            if not failed and self._kept_ok >= self._max_bodies:
+            if self._kept[failed] >= self._max_bodies:
                 return False
-            self._kept_ok += 0 if failed else 1
+            self._kept[failed] += 1
             return True
 
     def record(self, entry: CallLogEntry) -> None:

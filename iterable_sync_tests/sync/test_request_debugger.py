@@ -151,16 +151,24 @@ def test_captured_calls_past_keep_days_are_deleted_at_the_next_send(warehouse, e
     assert {"recent", "other-sync"} <= runs  # within it, and another sync's (its own days)
 
 
-def test_max_calls_caps_the_successful_calls_stored_per_run(warehouse, emulator):
+def test_max_calls_caps_the_successful_and_the_failed_calls_stored_per_run_apart(
+    warehouse, emulator
+):
     harness = _harness(warehouse, emulator, rows=2_500, capture=True, max_calls=1)
+    harness.iterable_options = {"max_in_flight": 1, "max_attempts": 2, "retry_backoff_s": 0.01}
+    # Three batches of 1,000, one at a time: the first lands; the second and third each fail
+    # once and land on their retry.
+    script = ["ok", "500", "ok", "500", "ok"]
+    emulator.admin.set_faults(path_scripts={"/api/users/bulkUpdate": script})
     meta = harness.sync_metadata(harness.run(), harness.sync)
-    assert meta["api_calls"] >= 3  # three batches of 1,000 were sent ...
-    assert meta["debugger_calls"] == 1  # ... one was stored
-    assert harness.query(f"SELECT count(*) AS N FROM {BODIES}")[0]["N"] == 1
-    assert (
-        f"calls contacts --run {harness.query(f'SELECT RUN_ID FROM {BODIES}')[0]['RUN_ID']}"
-        in (meta["debugger_command"])
-    )
+    assert meta["accepted"] == 2_500
+    stored = harness.query(f"SELECT STATUS FROM {BODIES} ORDER BY CALL_SEQ")
+    # One success and one failure kept: the success already kept does not crowd out the
+    # failure that follows it.
+    assert [r["STATUS"] for r in stored] == [200, 500]
+    assert meta["debugger_calls"] == 2
+    run_id = harness.query(f"SELECT DISTINCT RUN_ID FROM {BODIES}")[0]["RUN_ID"]
+    assert f"calls contacts --run {run_id}" in meta["debugger_command"]
 
 
 def test_one_records_calls_show_its_entry_of_the_batch(warehouse, emulator):

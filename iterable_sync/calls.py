@@ -7,12 +7,14 @@ bodies are narrowed to the entries that concern it (those naming its key, email 
 """
 
 import json
+import re
 from typing import Any
 
 from iterable_sync.resources import build_warehouse
 from iterable_sync.sync.plan.tables import CALL_BODIES_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
+_SYNC_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _COLUMNS = (
     "RUN_ID, CALL_SEQ, CALLED_AT, METHOD, ENDPOINT, STATUS, LATENCY_MS, ATTEMPT, ERROR_CODE,"
     " ERROR, KEYS, REQUEST_BODY, RESPONSE_BODY"
@@ -65,6 +67,10 @@ def record_identifiers(session: WarehouseSession, sync: str, primary_key: str) -
     """The record's key, and the email and userId its state knows (what its entries in a
     batch body are named by)."""
     found = {primary_key}
+    # The name comes from the command line and names a table: only a sync name's shape
+    # (config_base's) is let into SQL.
+    if not _SYNC_NAME.fullmatch(sync):
+        return found
     state = SyncTables(sync).state
     if _exists(session, state):
         rows = session.query(f"SELECT EMAIL, USER_ID FROM {state} WHERE PK = ?", [primary_key])

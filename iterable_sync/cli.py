@@ -1,4 +1,4 @@
-"""Command line: ``python -m iterable_sync seed|demo|history|rebind``."""
+"""Command line: ``python -m iterable_sync seed|demo|history|calls|rebind``."""
 
 import argparse
 import os
@@ -29,6 +29,12 @@ def _history(args: argparse.Namespace) -> int:
     from iterable_sync.history import print_history
 
     return print_history(args.sync, args.primary_key)
+
+
+def _calls(args: argparse.Namespace) -> int:
+    from iterable_sync.calls import print_calls
+
+    return print_calls(args.sync, args.run, args.record, args.last)
 
 
 def _rebind(args: argparse.Namespace) -> int:
@@ -76,6 +82,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     history.add_argument("sync")
     history.add_argument("primary_key")
     history.set_defaults(func=_history)
+
+    calls = sub.add_parser(
+        "calls",
+        help="the request debugger: a sync's captured calls with their request and response "
+        "bodies (its latest run, one run, or one record's calls); needs `debugger: "
+        "{capture: true}` in the sync's entry",
+    )
+    calls.add_argument("sync")
+    which = calls.add_mutually_exclusive_group()
+    which.add_argument("--run", help="the calls of this Dagster run id")
+    which.add_argument("--record", help="the calls that carried this primary key")
+    calls.add_argument("--last", type=int, default=20, help="at most this many, the latest")
+    calls.set_defaults(func=_calls)
 
     rebind = sub.add_parser(
         "rebind",

@@ -77,6 +77,12 @@ def _summary(result: dg.ExecuteInProcessResult) -> list[str]:
                 + f"; {meta['api_calls']:,} API calls ({meta['write_calls']:,} writes), "
                 f"{meta['records_per_second']:,} records/s"
             )
+            if "debugger_calls" in meta:  # the sync's request debugger is on
+                name = key.split("/")[-1]
+                per_sync[name].append(
+                    f"    {meta['debugger_calls']:,} calls' bodies kept: "
+                    f"python -m iterable_sync calls {name}"
+                )
     lines += models
     for name in sorted(per_sync):
         lines += [f"{name}:", *per_sync[name]]

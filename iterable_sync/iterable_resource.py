@@ -133,7 +133,11 @@ class IterableResource(dg.ConfigurableResource):
             fingerprint=key_fingerprint(self.api_key),
         )
 
-    def client(self, on_call: Callable[[CallRecord], None] | None = None) -> IterableClient:
+    def client(
+        self, on_call: Callable[[CallRecord], None] | None = None, keep_bodies: bool = False
+    ) -> IterableClient:
+        """A client reporting each call to ``on_call`` (with its bodies when ``keep_bodies``:
+        the request debugger, ``sync/plan/call_bodies.py``)."""
         return IterableClient(
             api_key=self.api_key,
             base_url=self.url,
@@ -141,6 +145,7 @@ class IterableResource(dg.ConfigurableResource):
             rate_limits=build_rate_limits(self.rate_limit_scale),
             retry=RetryPolicy(max_attempts=self.max_attempts, initial_backoff=self.retry_backoff_s),
             on_call=on_call,
+            keep_bodies=keep_bodies,
         )
 
 

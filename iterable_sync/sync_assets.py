@@ -361,10 +361,23 @@ def build_sync_asset(
                 "preview": preview["preview"],
                 "budget_used": used,
                 "budget_left": max(budget.queried_records - used, 0),
+                **debugger_metadata(sync, tally, run_id),
             }
         )
 
     return _send
+
+
+def debugger_metadata(sync: SyncConfig, tally: RunTally, run_id: str) -> dict[str, object]:
+    """With ``debugger.capture``: how many calls' bodies were stored, and how to see them."""
+    if not sync.debugger.capture:
+        return {}
+    return {
+        "debugger_calls": tally.captured_calls,
+        "debugger_command": dg.MetadataValue.md(
+            f"`python -m iterable_sync calls {sync.name} --run {run_id}`"
+        ),
+    }
 
 
 def refuse_example(sync: SyncConfig) -> None:

@@ -46,6 +46,9 @@ def test_demo_syncs_then_a_rerun_sends_nothing(tmp_path):
     # Every sync of the shipped syncs.yaml, one of each type, ran against the emulator.
     synced = re.findall(r"sync iterable/(\w+): sent ([\d,]+)", first)
     assert {name for name, _ in synced} == SHIPPED_SYNCS
+    # The examples keep their calls' bodies (the request debugger), the live sync does not.
+    kept = set(re.findall(r"calls' bodies kept: python -m iterable_sync calls (\w+)", first))
+    assert kept == SHIPPED_SYNCS - {"iterable_production"}
 
     second = run_demo(tmp_path / "home")
     assert "already seeded" in second

@@ -51,10 +51,16 @@ _REDACTED = "**********"
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """One HTTP attempt, for accounting. Never holds the key or the body.
+    """One HTTP attempt, for accounting. Never holds the key; holds no body unless the
+    client was made with `keep_bodies=True`.
 
     `retried` is True when this attempt failed and the client tried again; the last
     attempt of a call (success or final failure) has `retried=False`.
+
+    With `keep_bodies`, `request_body` and `response_body` are the bytes that went and came
+    back (references to what the client holds anyway, not copies), for a request debugger;
+    the response's are scrubbed of the key, like every server text the client quotes, and
+    `error_message` says why an attempt got no response (transport errors).
     """
 
     endpoint: str  # route template, e.g. "/api/catalogs/{catalogName}/items"
@@ -69,6 +75,9 @@ class CallRecord:
     retried: bool
     throttled_ms: float = 0.0  # time spent waiting for the rate limiter first
     started_at: float = 0.0  # epoch seconds when the request left
+    request_body: bytes | None = None
+    response_body: bytes | None = None
+    error_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +166,10 @@ class Transport:
         on_call: Callable[[CallRecord], None] | None,
         max_connections: int,
         user_agent: str,
+        keep_bodies: bool = False,
     ) -> None:
         self._key = api_key
+        self._keep_bodies = keep_bodies
         self._retry = retry
         self._on_call = on_call
         self.throttle = Throttle(rate_limits)
@@ -258,6 +269,7 @@ class Transport:
             retried=False,
             throttled_ms=round(throttled * 1000, 3),
             started_at=time.time(),
+            request_body=content if self._keep_bodies else None,
         )
         headers = {"Content-Type": "application/json"} if content is not None else None
         started = time.perf_counter()
@@ -273,11 +285,21 @@ class Transport:
                 retryable=isinstance(exc, _TRANSIENT),
             )
             error.__cause__ = exc
-            record = replace(record, latency_ms=round(latency, 3), error_code=type(exc).__name__)
+            record = replace(
+                record,
+                latency_ms=round(latency, 3),
+                error_code=type(exc).__name__,
+                error_message=str(error) if self._keep_bodies else None,
+            )
             return None, record, error
         latency = round((time.perf_counter() - started) * 1000, 3)
         data, is_json = _parse(response)
-        record = replace(record, status=response.status_code, latency_ms=latency)
+        record = replace(
+            record,
+            status=response.status_code,
+            latency_ms=latency,
+            response_body=self._scrub_bytes(response.content) if self._keep_bodies else None,
+        )
         logger.debug("%s -> %d in %.1f ms", endpoint, response.status_code, latency)
 
         if response.is_success:
@@ -331,6 +353,13 @@ class Transport:
         if isinstance(value, list):
             return [self._scrub(v) for v in value]
         return value
+
+    def _scrub_bytes(self, content: bytes) -> bytes:
+        """`_scrub` for a body as it came (bytes): the same bytes when the key is not in it."""
+        secret = self._key.get_secret_value().encode()
+        if secret and secret in content:
+            return content.replace(secret, _REDACTED.encode())
+        return content
 
     def _emit(self, record: CallRecord) -> None:
         if self._on_call is None:

@@ -40,7 +40,9 @@ class IterableClient:
     One `httpx.Client` underneath (connections reused, up to `max_connections` at
     once); every call is paced per endpoint (`rate_limits`), retried on 429/5xx/
     transport errors (`retry`) and reported attempt by attempt to `on_call`. The key
-    is held as a `SecretStr` and only ever leaves in the `Api-Key` header.
+    is held as a `SecretStr` and only ever leaves in the `Api-Key` header. With
+    `keep_bodies=True` each record also carries the request and response bodies (for a
+    request debugger); by default it holds none.
 
     Pass `transport=httpx.MockTransport(handler)` to test without a network.
     """
@@ -55,6 +57,7 @@ class IterableClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         on_call: Callable[[CallRecord], None] | None = None,
         max_connections: int = 16,
+        keep_bodies: bool = False,
     ) -> None:
         key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         if not key.get_secret_value().strip():
@@ -71,6 +74,7 @@ class IterableClient:
             on_call=on_call,
             max_connections=max_connections,
             user_agent=_USER_AGENT,
+            keep_bodies=keep_bodies,
         )
         self.users = UsersAPI(self._transport)
         self.events = EventsAPI(self._transport)

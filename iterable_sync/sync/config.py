@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from iterable_sync.sync.config_base import (
     Cast,
+    Debugger,
     DeletionAction,
     DuplicatePolicy,
     Duplicates,
@@ -56,6 +57,7 @@ __all__ = [
     "Cast",
     "CatalogFieldType",
     "CatalogSync",
+    "Debugger",
     "DeletionAction",
     "DeletionsSync",
     "DuplicatePolicy",

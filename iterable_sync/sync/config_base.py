@@ -172,6 +172,34 @@ class NotFound(BaseModel):
         return self
 
 
+class Debugger(BaseModel):
+    """``debugger: {capture: true, keep_days: 7, redact: [EMAIL, firstName], max_calls: 1000}``.
+
+    The request debugger keeps each write call's request and response bodies in
+    ``ITERABLE_SYNC.API_CALL_BODIES`` (``sync/plan/call_bodies.py``). Off by default: a
+    large sync's batches are ~1,000 users each, and storing them is a copy of what it sends.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    capture: bool = False
+    #: Captured calls older than this are deleted at each send of the sync.
+    keep_days: int = Field(default=7, ge=1, le=365)
+    #: Model columns or Iterable field names whose values are replaced by a marker in the
+    #: stored bodies (an identifier column redacts ``email`` / ``userId``).
+    redact: list[str] = Field(default_factory=list)
+    #: Successful calls stored per run at most, and failed ones (counted apart).
+    max_calls: int = Field(default=1_000, ge=1, le=1_000_000)
+
+    @field_validator("redact")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not _FIELD_NAME.match(name)]
+        if bad:
+            raise ValueError(f"redact names {bad} must be column or Iterable field names")
+        return value
+
+
 class FieldMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -262,6 +290,8 @@ class SyncConfig(BaseModel):
     duplicates: Duplicates = Field(default_factory=Duplicates)
     #: How often rows Iterable answered "not found" (no such user) are tried again.
     not_found: NotFound = Field(default_factory=NotFound)
+    #: The request debugger: each write call's bodies kept in the warehouse (default off).
+    debugger: Debugger = Field(default_factory=Debugger)
 
     @field_validator("name")
     @classmethod
@@ -286,7 +316,43 @@ class SyncConfig(BaseModel):
         repeated = sorted({f for f in fields if fields.count(f) > 1})
         if repeated:
             raise ValueError(f"mapping sends these Iterable fields twice: {repeated}")
+        unknown = [n for n in self.debugger.redact if n not in self.names_in_config()]
+        if unknown:
+            raise ValueError(
+                f"debugger.redact: {unknown} name no column or field of this sync (its "
+                "primary_key, identifiers, mapping columns or fields, email, userId)"
+            )
         return self
+
+    def names_in_config(self) -> set[str]:
+        """Every column and field name the entry mentions, and Iterable's identifiers: what
+        ``debugger.redact`` may name."""
+        names = {"email", "userId"}
+
+        def walk(value: Any) -> None:
+            if isinstance(value, str):
+                names.add(value)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        walk(self.model_dump(mode="json", exclude={"debugger", "name", "title", "description"}))
+        return names
+
+    def redacted_fields(self) -> frozenset[str]:
+        """The JSON keys whose values ``debugger.redact`` hides: each name as given, and the
+        Iterable field a named column is sent as (an identifier column: email, userId)."""
+        named = set(self.debugger.redact)
+        fields = set(named)
+        fields |= {m.field for m in self.mapping if m.column in named}
+        if self.identifiers.email is not None and self.identifiers.email in named:
+            fields.add("email")
+        if self.identifiers.userId is not None and self.identifiers.userId in named:
+            fields.add("userId")
+        return frozenset(fields)
 
     @property
     def is_live(self) -> bool:

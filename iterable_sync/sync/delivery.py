@@ -24,7 +24,7 @@ from iterable_sync.iterable import (
     SubscribeResult,
 )
 from iterable_sync.sync.config import Match, SyncConfig
-from iterable_sync.sync.outcomes import BatchOutcome, DiffRow, RowError
+from iterable_sync.sync.outcomes import BATCH_KEYS, BatchOutcome, DiffRow, RowError
 
 T = TypeVar("T")
 Send = Callable[[list[DiffRow]], BatchOutcome]
@@ -314,7 +314,16 @@ def each_row(rows: Iterable[DiffRow], send_one: Callable[[DiffRow], BatchOutcome
     outcome = BatchOutcome()
     if not batch:
         return outcome
+
+    def carrying_its_key(row: DiffRow) -> BatchOutcome:
+        # The row's own call carries its key alone (the request debugger's KEYS).
+        token = BATCH_KEYS.set((row.pk,))
+        try:
+            return send_one(row)
+        finally:
+            BATCH_KEYS.reset(token)
+
     with ThreadPoolExecutor(max_workers=min(ROW_WORKERS, len(batch))) as pool:
-        for result in pool.map(send_one, batch):
+        for result in pool.map(carrying_its_key, batch):
             outcome.extend(result)
     return outcome

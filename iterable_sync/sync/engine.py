@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -22,14 +22,21 @@ import pyarrow as pa
 
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.outcomes import (
+    BATCH_KEYS,
     DIFF_COLUMNS,
     BatchOutcome,
     DiffRow,
     RowError,
     RunTally,
 )
+from iterable_sync.sync.plan import call_bodies
 from iterable_sync.sync.plan.state import advance_state_sql, staging_ddl
-from iterable_sync.sync.plan.tables import API_CALLS_TABLE, ROW_ERRORS_TABLE, SyncTables
+from iterable_sync.sync.plan.tables import (
+    API_CALLS_TABLE,
+    CALL_BODIES_TABLE,
+    ROW_ERRORS_TABLE,
+    SyncTables,
+)
 from iterable_sync.warehouse import WarehouseSession
 
 
@@ -59,17 +66,52 @@ class CallLogEntry:
     fail_count: int | None
     error_code: str | None
     attempt: int
+    #: The request debugger's part (``plan/call_bodies.py``), set only for a call whose
+    #: bodies are kept (``CallLog.keeps_bodies``): the bodies as they went and came, why no
+    #: response came, the keys of the batch the call was made for, its place in the run.
+    request_body: bytes | None = None
+    response_body: bytes | None = None
+    error_message: str | None = None
+    keys: tuple[str, ...] = ()
+    seq: int = 0
+    captured: bool = False
 
 
 class CallLog:
-    """Collects the client's per-attempt call records from any thread."""
+    """Collects the client's per-attempt call records from any thread.
 
-    def __init__(self) -> None:
+    ``max_bodies`` > 0 turns on the request debugger: the bodies of that many successful
+    write calls are kept, and of as many failed ones, counted apart so that a long run's
+    successes cannot crowd out the failure the debugger is for (and a storm of failures,
+    429s or 5xx, stays bounded too)."""
+
+    def __init__(self, max_bodies: int = 0) -> None:
         self._lock = threading.Lock()
         self._pending: list[CallLogEntry] = []
+        self._max_bodies = max_bodies
+        #: Calls whose bodies are kept so far: successful, failed.
+        self._kept = [0, 0]
+        self._seq = 0
+        self.captured = 0
+
+    def keeps_bodies(self, method: str, status: int | None) -> bool:
+        """Whether the bodies of this call are kept (counts it when they are)."""
+        if self._max_bodies <= 0 or not call_bodies.captures(method):
+            return False
+        failed = int(status is None or status >= 400)
+        with self._lock:
+            if self._kept[failed] >= self._max_bodies:
+                return False
+            self._kept[failed] += 1
+            return True
 
     def record(self, entry: CallLogEntry) -> None:
         with self._lock:
+            if entry.captured:
+                # In the thread that made the call, where the engine set the batch's keys.
+                self._seq += 1
+                self.captured += 1
+                entry = replace(entry, keys=BATCH_KEYS.get(), seq=self._seq)
             self._pending.append(entry)
 
     def drain(self) -> list[CallLogEntry]:
@@ -196,10 +238,7 @@ class SyncRun:
             if errors:
                 session.append(ROW_ERRORS_TABLE, _row_errors_table(errors, self, now))
             if calls:
-                session.append(
-                    API_CALLS_TABLE,
-                    calls_table(calls, self.run_id, self.sync.name, self.written_to),
-                )
+                append_calls(session, calls, self.run_id, self.sync, self.written_to)
             session.execute("COMMIT")
         except BaseException:
             session.execute("ROLLBACK")
@@ -230,7 +269,7 @@ class SyncRun:
                     if page is None:
                         exhausted = True
                         break
-                    in_flight.add(pool.submit(send, page))
+                    in_flight.add(pool.submit(_carrying, send, page))
                 if not in_flight:
                     break
                 finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -273,6 +312,16 @@ class SyncRun:
         return self.tally
 
 
+def _carrying(send: Callable[[list[DiffRow]], BatchOutcome], page: list[DiffRow]) -> BatchOutcome:
+    """``send(page)``, the calls it makes marked as carrying the page's keys (``BATCH_KEYS``,
+    read by the call log for the request debugger)."""
+    token = BATCH_KEYS.set(tuple(row.pk for row in page))
+    try:
+        return send(page)
+    finally:
+        BATCH_KEYS.reset(token)
+
+
 @contextlib.contextmanager
 def _existing_heap_frozen() -> Iterator[None]:
     """The objects alive when the send starts are left out of garbage collection until it
@@ -308,6 +357,22 @@ def _row_errors_table(
             "RECORDED_AT": [now] * len(errors),
         }
     )
+
+
+def append_calls(
+    session: WarehouseSession,
+    calls: list[CallLogEntry],
+    run_id: str,
+    sync: SyncConfig,
+    destination: str | None,
+) -> None:
+    """The calls' rows of API_CALLS, and of API_CALL_BODIES for those captured."""
+    session.append(API_CALLS_TABLE, calls_table(calls, run_id, sync.name, destination))
+    captured = [c for c in calls if c.captured]
+    if captured:
+        session.append(
+            CALL_BODIES_TABLE, call_bodies.bodies_table(captured, run_id, sync, destination)
+        )
 
 
 def calls_table(

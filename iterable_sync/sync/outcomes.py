@@ -4,9 +4,15 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+#: The primary keys of the rows the calls being made now carry: set by the engine around a
+#: batch's send (and per row for types that call once per row, ``delivery.each_row``), read
+#: by the call log to tell the request debugger which records a call concerned.
+BATCH_KEYS: ContextVar[tuple[str, ...]] = ContextVar("BATCH_KEYS", default=())
 
 #: State outcomes. Only these advance a record's state; a failed row keeps its old state and
 #: is sent again next run.
@@ -51,9 +57,9 @@ class DiffRow:
     @classmethod
     def from_values(cls, values: Sequence[Any]) -> "DiffRow":
         """A row of ``SELECT {DIFF_COLUMNS}``, by position (no dict per row)."""
-        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = (
-            values[:9]
-        )
+        seq, pk, email, user_id, payload, hash_, change, previous_outcome, previous_email = values[
+            :9
+        ]
         kept, fast = values[9:]
         return cls(
             int(seq),
@@ -154,6 +160,8 @@ class RunTally:
     invalid_in_model: int = 0
     lookups: int = 0
     batches: int = 0
+    #: Calls whose bodies the request debugger stored (``debugger.capture``).
+    captured_calls: int = 0
     seconds: float = 0.0
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)

@@ -11,21 +11,28 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import pyarrow as pa
 
 from iterable_sync.iterable import CallRecord, IterableClient
 from iterable_sync.sync.config import SyncConfig
 from iterable_sync.sync.destinations import build_destination
-from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, calls_table
+from iterable_sync.sync.engine import CallLog, CallLogEntry, SyncRun, append_calls
 from iterable_sync.sync.outcomes import RunTally
-from iterable_sync.sync.plan import budget, locks, quarantine
+from iterable_sync.sync.plan import budget, call_bodies, locks, quarantine
 from iterable_sync.sync.plan.ledgers import history_sql
-from iterable_sync.sync.plan.tables import API_CALLS_TABLE, RUNS_TABLE, SyncTables
+from iterable_sync.sync.plan.tables import RUNS_TABLE, SyncTables
 from iterable_sync.warehouse import WarehouseSession
 
-#: Opens an Iterable client that reports each call it makes (``CallRecord``).
-ClientFactory = Callable[[Callable[[CallRecord], None]], AbstractContextManager[IterableClient]]
+
+class ClientFactory(Protocol):
+    """Opens an Iterable client that reports each call it makes (``CallRecord``), with its
+    bodies when ``keep_bodies`` (asked only of a sync whose request debugger is on)."""
+
+    def __call__(
+        self, on_call: Callable[[CallRecord], None], keep_bodies: bool = False
+    ) -> AbstractContextManager[IterableClient]: ...
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,8 @@ class IterableTarget:
     written_to: str
 
 
-def call_entry(record: CallRecord) -> CallLogEntry:
+def call_entry(record: CallRecord, bodies: bool = False) -> CallLogEntry:
+    """The ledger's entry of a call; with its bodies when the request debugger keeps them."""
     return CallLogEntry(
         called_at=datetime.now(UTC).replace(tzinfo=None),
         method=record.method,
@@ -50,7 +58,25 @@ def call_entry(record: CallRecord) -> CallLogEntry:
         fail_count=record.fail_count,
         error_code=record.error_code,
         attempt=record.attempt,
+        request_body=record.request_body if bodies else None,
+        response_body=record.response_body if bodies else None,
+        error_message=record.error_message if bodies else None,
+        captured=bodies,
     )
+
+
+def capturing_log(sync: SyncConfig) -> CallLog:
+    """The call log of a send: keeps bodies as the sync's ``debugger`` says."""
+    return CallLog(max_bodies=sync.debugger.max_calls if sync.debugger.capture else 0)
+
+
+def recorder(call_log: CallLog) -> Callable[[CallRecord], None]:
+    """The client's ``on_call``: each attempt into the call log, bodies when it keeps them."""
+
+    def record(call: CallRecord) -> None:
+        call_log.record(call_entry(call, call_log.keeps_bodies(call.method, call.status)))
+
+    return record
 
 
 def write_calls(
@@ -63,10 +89,7 @@ def write_calls(
     """Calls made outside the send (schema reads) are accounted for too."""
     calls = call_log.drain()
     if calls:
-        session.append(
-            API_CALLS_TABLE,
-            calls_table(calls, run_id, sync.name, written_to),
-        )
+        append_calls(session, calls, run_id, sync, written_to)
 
 
 def quarantine_invalid_records(session: WarehouseSession, sync: SyncConfig, run_id: str) -> int:
@@ -123,8 +146,15 @@ def send_diff(
 ) -> RunTally:
     """Send the sync's diff in batches and write back what Iterable answered: state for the
     rows it accepted, ROW_ERRORS, the call ledger; returns the run's tally."""
-    call_log = CallLog()
-    with iterable.client(lambda record: call_log.record(call_entry(record))) as client:
+    # Captured bodies past the sync's ``debugger.keep_days`` go first.
+    session.execute(call_bodies.retention_sql(sync))
+    call_log = capturing_log(sync)
+    opened = (
+        iterable.client(recorder(call_log), keep_bodies=True)
+        if sync.debugger.capture
+        else iterable.client(recorder(call_log))
+    )
+    with opened as client:
         # The sync's type picks the destination; its list or catalog is made here, once.
         destination = build_destination(client, sync, project_type, session)
         last_logged = [time.monotonic()]
@@ -151,12 +181,10 @@ def send_diff(
     # Calls no batch carried to the ledger (creating a list when nothing was sent).
     leftover = call_log.drain()
     if leftover:
-        session.append(
-            API_CALLS_TABLE,
-            calls_table(leftover, run_id, sync.name, iterable.written_to),
-        )
+        append_calls(session, leftover, run_id, sync, iterable.written_to)
         for entry in leftover:
             tally.calls[(f"{entry.method} {entry.endpoint}", str(entry.status or "error"))] += 1
+    tally.captured_calls = call_log.captured
     tally.invalid_in_model = quarantine_invalid_records(session, sync, run_id)
     return tally
 

@@ -1,6 +1,7 @@
 """The write-back ledgers: runs, API calls, row errors and each record's history."""
 
 from iterable_sync.sync.config import SyncConfig
+from iterable_sync.sync.plan.call_bodies import CALL_BODIES_DDL
 from iterable_sync.sync.plan.tables import (
     API_CALLS_TABLE,
     HISTORY_TABLE,
@@ -30,6 +31,7 @@ WRITE_BACK_DDL = (
   RUN_ID VARCHAR, SYNC VARCHAR, PK VARCHAR, OPERATION VARCHAR, CODE VARCHAR, FIELD VARCHAR,
   VALUE VARCHAR, MESSAGE VARCHAR, RECORDED_AT TIMESTAMP_NTZ
 )""",
+    CALL_BODIES_DDL,
 )
 
 

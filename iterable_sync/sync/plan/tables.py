@@ -9,6 +9,8 @@ RUNS_TABLE = f"{SYNC_SCHEMA}.SYNC_RUNS"
 API_CALLS_TABLE = f"{SYNC_SCHEMA}.API_CALLS"
 ROW_ERRORS_TABLE = f"{SYNC_SCHEMA}.ROW_ERRORS"
 HISTORY_TABLE = f"{SYNC_SCHEMA}.RECORD_HISTORY"
+#: The request debugger's bodies of each captured call, beside API_CALLS (``call_bodies.py``).
+CALL_BODIES_TABLE = f"{SYNC_SCHEMA}.API_CALL_BODIES"
 
 
 class _Table:

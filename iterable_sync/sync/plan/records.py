@@ -176,7 +176,10 @@ def _records_select(
   END AS INVALID_CHECK,
   CASE WHEN NOT {dropped} THEN INVALID_FIELD END AS INVALID_FIELD,
   CASE WHEN NOT {dropped} THEN INVALID_VALUE END AS INVALID_VALUE,
-  CASE WHEN NOT {dropped} THEN INVALID_TYPE END AS INVALID_TYPE"""
+  CASE WHEN NOT {dropped} THEN INVALID_TYPE END AS INVALID_TYPE,
+  -- The billing period this record was last counted in the queried-records ledger (set
+  -- by the send, plan/budget.py): a record made again is counted again.
+  CAST(NULL AS VARCHAR) AS QUERIED_IN"""
     # Keys are rarely duplicated: the rows of unique keys stream straight into the table,
     # and only the few duplicated ones go through the window that picks one per key.
     return f"""WITH duplicates AS (
@@ -204,19 +207,20 @@ FROM (
 
 
 #: Bumped when the records table's columns or meaning change: kept records are rebuilt.
-RECORDS_VERSION = 1
+RECORDS_VERSION = 2
 #: Past this share of keys to rebuild, the records are made again whole: a refresh deletes
 #: and inserts each of them, a rebuild writes a new table in one pass.
 REBUILD_SHARE = 0.25
 RECORD_COLUMNS = (
     "PK, EMAIL, USER_ID, FAST, COPIES, INVALID_REASON, INVALID_CHECK, INVALID_FIELD,"
-    " INVALID_VALUE, INVALID_TYPE"
+    " INVALID_VALUE, INVALID_TYPE, QUERIED_IN"
 )
 #: The records table's columns (Snowflake types), as ``records_sql`` makes them.
 RECORD_TYPES = (
     ("PK", "VARCHAR"), ("EMAIL", "VARCHAR"), ("USER_ID", "VARCHAR"), ("FAST", "BIGINT"),
     ("COPIES", "BIGINT"), ("INVALID_REASON", "VARCHAR"), ("INVALID_CHECK", "VARCHAR"),
     ("INVALID_FIELD", "VARCHAR"), ("INVALID_VALUE", "VARCHAR"), ("INVALID_TYPE", "VARCHAR"),
+    ("QUERIED_IN", "VARCHAR"),
 )  # fmt: skip
 #: Compressed hard where the warehouse lets a table say so (``WarehouseSession.create_table``):
 #: a record a row, kept from run to run (94 bytes a record uncompressed, 60 with ZSTD).

@@ -47,6 +47,8 @@ CHANGED_COLUMN = "JOB_TITLE"
 META = "BENCH.META"
 #: The records of the prepared day (the first run's): yesterday's, to every measured run.
 PREPARED_RECORDS = "BENCH.RECORDS_PREPARED"
+#: Bumped when what ``prepare_state`` leaves changes: data sets prepared before are redone.
+PREPARED_VERSION = 2
 #: Rows the baseline turns into Python values at a time.
 BASELINE_CHUNK = 100_000
 
@@ -167,7 +169,7 @@ def _sql_version(session: Any, sync: Any, field_types: dict[str, str]) -> str:
     recipe = records_recipe(sync, snapshot_table(sync), types, PROJECT_TYPE, field_types)
     # State's layout (its compressed columns) counts too: state laid out otherwise is
     # prepared again, or the disk figures would measure the old layout.
-    return f"{recipe}:{','.join(STATE_COMPRESSED)}"
+    return f"{recipe}:{','.join(STATE_COMPRESSED)}:{PREPARED_VERSION}"
 
 
 def prepare_state(path: str) -> dict[str, Any]:
@@ -211,12 +213,13 @@ def prepare_state(path: str) -> dict[str, Any]:
             " CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, 'bench'"
             f" FROM {tables.diff}"
         )
-        # The records of this day, for every measured run to start from (reset_records).
+        progress("filling the queried-records ledger")
+        budget.record_queried(session, sync, budget.billing_period())
+        # The records of this day as its send left them (each marked counted this period),
+        # for every measured run to start from (reset_records).
         session.execute(
             f"CREATE OR REPLACE TABLE {PREPARED_RECORDS} AS SELECT * FROM {tables.records}"
         )
-        progress("filling the queried-records ledger")
-        budget.record_queried(session, sync, budget.billing_period())
         # What getFields answers from now on: the types the first run gave the fields.
         _set_meta(
             conn,

@@ -11,7 +11,13 @@ from iterable_sync.settings import SYNC_SCHEMA
 from iterable_sync.sync.config import OnLeave, SyncConfig
 from iterable_sync.sync.plan import quarantine
 from iterable_sync.sync.plan.collisions import find_collisions
-from iterable_sync.sync.plan.diff import REASONS, diff_sql, refresh_unchanged_sql
+from iterable_sync.sync.plan.diff import (
+    DIFF_COLUMNS,
+    DIFF_COMPRESSED,
+    REASONS,
+    diff_sql,
+    refresh_unchanged_sql,
+)
 from iterable_sync.sync.plan.records import (
     REBUILD_SHARE,
     RECORD_TYPES,
@@ -52,6 +58,9 @@ def build_records_and_diff(
     session.create_table(SyncTables(sync.name).state, STATE_COLUMNS, STATE_COMPRESSED)
     for statement in state_upgrade_sql(sync):
         session.execute(statement)
+    tables = SyncTables(sync.name)
+    session.execute(f"DROP TABLE IF EXISTS {tables.diff}")
+    session.create_table(tables.diff, DIFF_COLUMNS, DIFF_COMPRESSED)
     for statement in diff_sql(sync, records, full_resync=full_resync):
         session.execute(statement)
     # Rows whose identity collides leave the diff before it is counted or sent: the
@@ -62,7 +71,6 @@ def build_records_and_diff(
     # Records whose hash moved with nothing to send (a renamed column, a dropped field).
     for statement in refresh_unchanged_sql(sync):
         session.execute(statement)
-    tables = SyncTables(sync.name)
     counts = {"added": 0, "changed": 0, "removed": 0}
     counts.update({reason_key(reason): 0 for reason in REASONS})
     for row in session.query(

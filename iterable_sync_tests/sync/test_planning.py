@@ -75,3 +75,29 @@ def test_the_diff_depends_on_its_arguments_alone(sync):
     # ...and what the value says is what the diff does: a refresh reads the stale rows.
     stale_rows = SyncTables(sync.name).records_stale_rows
     assert stale_rows in before[1][2] and stale_rows not in before[0][2]
+
+
+def test_the_plans_tables_keep_their_payloads_compressed(session, sync):
+    """A first run's diff holds a payload per record, as state does: both, and the records'
+    text, are written ZSTD-compressed on DuckDB (the session leaves its default string
+    compression out for speed, which left them uncompressed)."""
+    load(session, [row(n) for n in range(N)])
+    planning.build_records_and_diff(session, sync, "email", False, FIELD_TYPES)
+    tables = SyncTables(sync.name)
+    session.execute(
+        f"INSERT INTO {tables.state} (PK, HASH, PAYLOAD)"
+        f" SELECT PK, HASH, PAYLOAD FROM {tables.diff}"
+    )
+    session.execute_native("CHECKPOINT")
+
+    def compression(table: str, column: str) -> str:
+        return str(
+            session.scalar(
+                f"SELECT any_value(compression) FROM pragma_storage_info('{table}')"
+                f" WHERE column_name = '{column}' AND segment_type = 'VARCHAR'"
+            )
+        )
+
+    assert compression(tables.diff, "PAYLOAD") == "ZSTD"
+    assert compression(tables.state, "PAYLOAD") == "ZSTD"
+    assert compression(tables.records, "EMAIL") == "ZSTD"

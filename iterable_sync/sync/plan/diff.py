@@ -25,6 +25,19 @@ REASONS = (NEW, RETRY_NOT_FOUND, VALUE_CHANGED, FIELD_ADDED, FIELD_CLEARED, RESY
 UNCHANGED = "unchanged"
 
 
+#: The diff table's columns (Snowflake types), in the order ``diff_sql`` writes them; it is
+#: made before the diff is written into it (``planning.build_records_and_diff``).
+DIFF_COLUMNS = (
+    ("SEQ", "BIGINT"), ("PK", "VARCHAR"), ("EMAIL", "VARCHAR"), ("USER_ID", "VARCHAR"),
+    ("PAYLOAD", "VARCHAR"), ("HASH", "VARCHAR"), ("FAST", "BIGINT"), ("CHANGE", "VARCHAR"),
+    ("REASON", "VARCHAR"), ("CLEARED", "VARCHAR"), ("PREVIOUS_OUTCOME", "VARCHAR"),
+    ("PREVIOUS_EMAIL", "VARCHAR"), ("STATE_PAYLOAD", "VARCHAR"),
+)  # fmt: skip
+#: Compressed hard where the warehouse lets a table say so: the payloads (read once, by the
+#: send, for the rows it sends).
+DIFF_COMPRESSED = ("PAYLOAD", "STATE_PAYLOAD", "HASH")
+
+
 def _payload_text(
     sync: SyncConfig,
     fields: list[str],
@@ -250,8 +263,11 @@ numbered AS (
   SELECT ROW_NUMBER() OVER (ORDER BY CHANGE, PK) AS SEQ, * FROM changes
 )
 SELECT * FROM numbered"""
+    # Into a table made beforehand (``DIFF_COLUMNS``), so the warehouse may compress it: on
+    # a first run or a full resync the diff holds a payload per record, as big as state.
     compare = f"""
-CREATE OR REPLACE TABLE {t.diff} AS
+INSERT INTO {t.diff} ({", ".join(name for name, _ in DIFF_COLUMNS)})
+SELECT * FROM (
 WITH numbered AS (SELECT * FROM {t.diff_keys}),
 sent_before AS (
   -- The payload last sent, joined to the narrow numbered rows first: the hash tables of
@@ -309,6 +325,7 @@ FROM (
   FROM numbered n
   JOIN {t.state} s ON s.PK = n.PK
   WHERE n.CHANGE = 'removed'
+)
 )"""
     return [
         candidates,

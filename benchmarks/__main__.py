@@ -224,9 +224,7 @@ class Bench:
             self.rows += lines
             self.notes += notes
             self.notes.append(
-                rows_.compression_note(
-                    rows, planning.state_table_name(), measured["compression"]
-                )
+                rows_.compression_note(rows, planning.state_table_name(), measured["compression"])
             )
         if len(results) > 1:
             flat = rows_.flatness_row(results)
@@ -408,6 +406,9 @@ class Bench:
             tempfile.TemporaryDirectory(prefix="bench-emulator-", dir=h.WORK) as state,
             EmulatorProcess(rerun.KEY, "email", state, rate_limits="off") as emulator,
         ):
+            self.log("  the users the project already holds (not measured)")
+            for users in rerun.existing_users(path):
+                emulator.admin.seed_users(users)
             self.log("  the first run (unthrottled, not measured)")
             first = self.measure(
                 "benchmarks.rerun:run_job",
@@ -439,7 +440,8 @@ class Bench:
         f = first.result
         self.notes.append(
             f"Rerun: the first run sent {f.get('sent'):,} records in "
-            f"{seconds(f['wall_s'])} (not found in Iterable: {f.get('not_found')}); the "
+            f"{seconds(f['wall_s'])} (accepted: {f.get('accepted')}, not found in Iterable: "
+            f"{f.get('not_found')}); the "
             f"rerun's checks {second.result.get('checks')}, peak RSS "
             f"{megabytes(second.peak_rss_mb)}, wall with interpreter start "
             f"{seconds(second.wall_s)}."

@@ -55,7 +55,9 @@ def insert_records_sql(
     """``records_sql``'s rows, into a records table made beforehand (``RECORD_TYPES``), so
     the warehouse may compress it (a CREATE ... AS cannot say how)."""
     select = _records_select(sync, snapshot_table, column_types, project_type, field_types)
-    return f"INSERT INTO {SyncTables(sync.name).records} ({RECORD_COLUMNS})\n{select}"
+    # The select's WITH inside a subquery: an INSERT's query is a plain SELECT everywhere.
+    records = SyncTables(sync.name).records
+    return f"INSERT INTO {records} ({RECORD_COLUMNS})\nSELECT * FROM (\n{select}\n)"
 
 
 def _records_select(
@@ -285,11 +287,10 @@ def refresh_records_sql(
     # The stale keys' rows are copied out of the snapshot first, in one scan of it: the
     # records of a few rows are made from a table of a few rows (their copies found there).
     # Kept for the diff, which drops them (``Records.refreshed``): most rows it compares.
-    select = _records_select(sync, t.records_stale_rows, column_types, project_type, field_types)
     record = record_sql(sync, column_types)
     return [
         f"CREATE OR REPLACE TABLE {t.records_stale_rows} AS SELECT * FROM {snapshot_table}"
         f" WHERE {record.pk} IN (SELECT PK FROM {t.records_stale})",
         f"DELETE FROM {t.records} WHERE PK IN (SELECT PK FROM {t.records_stale})",
-        f"INSERT INTO {t.records} ({RECORD_COLUMNS})\nSELECT * FROM (\n{select}\n)",
+        insert_records_sql(sync, t.records_stale_rows, column_types, project_type, field_types),
     ]
